@@ -1,0 +1,165 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/continuum-care/continuum/commands"
+	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/memstore"
+)
+
+var now = time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+
+const pid = domain.PatientID("0b7f6a2e-9c1d-4e5f-8a7b-1c2d3e4f5a6b")
+
+func newService(t *testing.T) (*commands.Service, eventstore.Store) {
+	t.Helper()
+	store := memstore.New()
+	t.Cleanup(func() { store.Close() })
+	return commands.New(store, commands.WithClock(func() time.Time { return now })), store
+}
+
+func meta(key string) commands.Meta { return commands.Meta{IdempotencyKey: key, CorrelationID: "test"} }
+
+func streamLen(t *testing.T, store eventstore.Store, stream string) int {
+	t.Helper()
+	recs, err := store.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(recs)
+}
+
+func referAndAssess(t *testing.T, svc *commands.Service) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := svc.Patient(ctx, meta("refer"), domain.Refer{Patient: pid, Source: domain.SourceAccessLine, At: now.Add(-48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	intake := domain.CompleteIntake{Patient: pid, PHQ9: 15, GAD7: 12, RecommendedLevel: domain.IOP, PrimaryCare: true, AgeYears: 34, At: now.Add(-24 * time.Hour)}
+	if _, err := svc.Patient(ctx, meta("intake"), intake); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIdempotentRetryAppendsNothing(t *testing.T) {
+	svc, store := newService(t)
+	referAndAssess(t, svc)
+	ctx := context.Background()
+	admit := domain.Admit{Patient: pid, Program: "iop-evening", Level: domain.IOP, At: now.Add(-time.Hour)}
+	first, err := svc.Patient(ctx, meta("admit-1"), admit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Duplicate || len(first.Events) != 1 || first.Events[0] != "Admitted" {
+		t.Fatalf("first admit = %+v", first)
+	}
+	again, err := svc.Patient(ctx, meta("admit-1"), admit)
+	if err != nil {
+		t.Fatalf("retried request refused: %v", err)
+	}
+	if !again.Duplicate || again.Revision != first.Revision || again.Position != first.Position {
+		t.Fatalf("retry = %+v, want duplicate of %+v", again, first)
+	}
+	if n := streamLen(t, store, domain.PatientStream(pid)); n != 3 {
+		t.Fatalf("stream has %d events, want 3", n)
+	}
+	// A fresh service (a restarted process) recognises the key from the log.
+	fresh := commands.New(store, commands.WithClock(func() time.Time { return now }))
+	again, err = fresh.Patient(ctx, meta("admit-1"), admit)
+	if err != nil || !again.Duplicate {
+		t.Fatalf("retry on a fresh service = %+v, %v", again, err)
+	}
+	// A different key is a new request, refused by the domain: already in care.
+	if _, err := svc.Patient(ctx, meta("admit-2"), admit); !errors.Is(err, domain.ErrRuleViolation) {
+		t.Fatalf("second admission = %v, want a rule violation", err)
+	}
+}
+
+func TestRejectedCommandAppendsNothing(t *testing.T) {
+	svc, store := newService(t)
+	ctx := context.Background()
+	_, err := svc.Patient(ctx, meta("admit"), domain.Admit{Patient: pid, Program: "iop-evening", Level: domain.IOP, At: now})
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("admit unknown patient = %v, want not found", err)
+	}
+	referAndAssess(t, svc)
+	before := streamLen(t, store, domain.PatientStream(pid))
+	_, err = svc.Patient(ctx, meta("measure"), domain.RecordMeasure{Patient: pid, Instrument: domain.PHQ9, Score: 28, At: now})
+	if !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("PHQ-9 of 28 = %v, want invalid", err)
+	}
+	if after := streamLen(t, store, domain.PatientStream(pid)); after != before {
+		t.Fatalf("refused command appended %d events", after-before)
+	}
+}
+
+func TestMissingIdempotencyKeyRefused(t *testing.T) {
+	svc, store := newService(t)
+	_, err := svc.Patient(context.Background(), commands.Meta{}, domain.Refer{Patient: pid, Source: domain.SourceAccessLine, At: now})
+	if !errors.Is(err, commands.ErrInvalidKey) {
+		t.Fatalf("err = %v, want ErrInvalidKey", err)
+	}
+	if n := streamLen(t, store, domain.PatientStream(pid)); n != 0 {
+		t.Fatalf("appended %d events", n)
+	}
+}
+
+// TestConcurrentServicesRetryOnConflict runs two services (two processes)
+// recording measures on one stream at once: every command lands exactly
+// once, through wrong-expected-version retries.
+func TestConcurrentServicesRetryOnConflict(t *testing.T) {
+	svc, store := newService(t)
+	referAndAssess(t, svc)
+	other := commands.New(store, commands.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	const perService = 20
+	var wg sync.WaitGroup
+	var ok sync.Map
+	errs := make(chan error, 2*perService)
+	for si, s := range []*commands.Service{svc, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perService {
+				key := string(rune('a'+si)) + "-" + time.Duration(i).String()
+				_, err := s.Patient(ctx, meta(key), domain.RecordMeasure{Patient: pid, Instrument: domain.GAD7, Score: i % 22, At: now.Add(-time.Minute)})
+				switch {
+				case err == nil:
+					ok.Store(key, true)
+				case !errors.Is(err, commands.ErrConflictRetriesExhausted):
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	recs, err := store.ReadStream(ctx, domain.PatientStream(pid), eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.ID.String()] {
+			t.Fatalf("event %s appended twice", r.ID)
+		}
+		seen[r.ID.String()] = true
+	}
+	succeeded := 0
+	ok.Range(func(any, any) bool { succeeded++; return true })
+	if got := len(recs) - 2; got != succeeded || succeeded < perService {
+		t.Fatalf("%d measures recorded for %d acknowledged commands (of %d)", got, succeeded, 2*perService)
+	}
+}

@@ -1,0 +1,29 @@
+package domain
+
+import "time"
+
+// clinicalTime resolves a command's clinical time: zero means "now", and a
+// time after now is refused, since facts may be backdated but never
+// recorded ahead. The result keeps at's location so calendar days are the
+// caller's; events store it in UTC (see utc).
+func clinicalTime(at, now time.Time) (time.Time, error) {
+	if at.IsZero() {
+		return now, nil
+	}
+	if at.After(now) {
+		return time.Time{}, &FutureError{At: at, Now: now}
+	}
+	return at, nil
+}
+
+// utc normalizes a clinical time for storage, so the same fact always
+// encodes to the same bytes whatever zone the caller worked in.
+func utc(t time.Time) time.Time { return t.UTC() }
+
+// checkPatientID refuses an ID that is not a canonical UUID.
+func checkPatientID(id PatientID) error {
+	if !id.Valid() {
+		return &InvalidError{Field: "patient", Reason: "patient ID must be a canonical lowercase UUID"}
+	}
+	return nil
+}
