@@ -1,0 +1,301 @@
+// Package bolt is continuum's embedded, durable event store: one bbolt file,
+// KurrentDB's semantics (see eventstore.Store and DESIGN.md).
+//
+// Writes go through one writer goroutine that takes every waiting append and
+// delete into one bbolt transaction, so many concurrent appends share one
+// fsync (group commit), and no append is acknowledged before its transaction
+// is on disk. bbolt commits atomically, so a crash leaves every acknowledged
+// append and no partial one.
+//
+// Data layout (buckets):
+//   - "events": $all, sequence number (8 bytes) → event record (see record.go).
+//     The sequence starts at 1 and is both Commit and Prepare of an event's Position.
+//   - "stream-index": stream number + revision → sequence number.
+//   - "streams": stream name → streamState (number, next revision, soft-delete
+//     truncation, flags).
+//   - "stream-names": stream number → name, so records and index keys carry
+//     an 8-byte number instead of the name.
+//
+// Subscriptions are pushed: after each commit the writer hands the new events
+// to live subscribers' bounded buffers without ever waiting for them; a
+// subscriber whose buffer overflows reads the rest from disk and rejoins.
+package bolt
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/continuum-care/continuum/eventstore"
+)
+
+// FileName is the bbolt file the store keeps inside its data directory.
+const FileName = "events.db"
+
+// Defaults for the zero Options.
+const (
+	DefaultLockTimeout        = 2 * time.Second
+	DefaultSubscriptionBuffer = 4096
+	DefaultIdempotencyWindow  = 100_000
+	// DefaultCheckpointInterval is used when a filtered subscription asks for 0.
+	DefaultCheckpointInterval = 1000
+)
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// LockTimeout bounds the wait for the data file's lock, so opening a
+	// directory another process (or another Store) holds fails instead of
+	// hanging. 0 means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// SubscriptionBuffer is how many live events a subscriber may have
+	// waiting before it falls back to reading from disk. 0 means DefaultSubscriptionBuffer.
+	SubscriptionBuffer int
+	// IdempotencyWindow is how many recent event IDs are remembered for
+	// idempotent appends with Any or StreamExists (see recentEvents).
+	// 0 means DefaultIdempotencyWindow; negative disables the window.
+	IdempotencyWindow int
+	// Observer, if set, is told about appends, commits and slow subscribers,
+	// so the ops layer can count them without this package knowing Prometheus.
+	Observer Observer
+}
+
+// Observer receives the store's measurements. Its methods are called from the
+// store's goroutines (the writer among them) and must return quickly.
+type Observer interface {
+	// Appended reports one append that wrote events, with their types and how
+	// long the caller waited for durability (queueing, commit and fsync).
+	Appended(eventTypes []string, wait time.Duration)
+	// Committed reports one group commit: how many events and how many
+	// appends or deletes it made durable, and how long the transaction took.
+	Committed(events, requests int, took time.Duration)
+	// SubscriberFellBehind reports a live subscriber whose buffer overflowed,
+	// sending it back to read from disk.
+	SubscriberFellBehind()
+}
+
+var (
+	bucketEvents      = []byte("events")
+	bucketStreamIndex = []byte("stream-index")
+	bucketStreams     = []byte("streams")
+	bucketStreamNames = []byte("stream-names")
+	bucketMeta        = []byte("meta")
+
+	metaFormatKey = []byte("format")
+	formatVersion = []byte{1}
+)
+
+// Store is an embedded event store on a bbolt file. It implements
+// eventstore.Store and is safe for concurrent use.
+type Store struct {
+	db       *bbolt.DB
+	dir      string
+	opts     Options
+	observer Observer
+
+	requests   chan *request
+	closing    chan struct{} // closed when Close starts: no new work
+	writerDone chan struct{} // closed when the writer has answered its last request
+	closeOnce  sync.Once
+	closeErr   error
+	isClosed   atomic.Bool
+
+	// writer-owned state, valid between batches; see loadWriterState.
+	lastSeq    uint64
+	lastStream uint64
+	recent     *recentEvents
+
+	names names
+	hub   hub
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store kept in the data directory dir.
+// The directory holds one file, FileName, locked while the store is open.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if opts.SubscriptionBuffer <= 0 {
+		opts.SubscriptionBuffer = DefaultSubscriptionBuffer
+	}
+	if opts.IdempotencyWindow == 0 {
+		opts.IdempotencyWindow = DefaultIdempotencyWindow
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		// A generous initial mapping means the writer rarely has to remap,
+		// and a remap waits for every open read transaction.
+		InitialMmapSize: 1 << 30,
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: %s is locked by another process or store (waited %s): %w",
+			path, opts.LockTimeout, eventstore.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	s := &Store{
+		db:         db,
+		dir:        dir,
+		opts:       opts,
+		observer:   opts.Observer,
+		requests:   make(chan *request, 4096),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	if s.observer == nil {
+		s.observer = nopObserver{}
+	}
+	s.hub.init()
+	if err := db.Update(initBuckets); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadWriterState(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.runWriter()
+	return s, nil
+}
+
+func initBuckets(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketEvents, bucketStreamIndex, bucketStreams, bucketStreamNames, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("bolt: create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(metaFormatKey); {
+	case v == nil:
+		return meta.Put(metaFormatKey, formatVersion)
+	case string(v) != string(formatVersion):
+		return fmt.Errorf("bolt: data file format %v, this build reads %v", v, formatVersion)
+	}
+	return nil
+}
+
+// loadWriterState reads what the writer keeps in memory from the last
+// committed state: at Open, and after a transaction the writer rolled back.
+func (s *Store) loadWriterState() error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		s.lastSeq, s.lastStream = 0, 0
+		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
+			s.lastSeq = seqFromKey(k)
+		}
+		if k, _ := tx.Bucket(bucketStreamNames).Cursor().Last(); k != nil {
+			s.lastStream = seqFromKey(k)
+		}
+		s.recent = newRecentEvents(s.opts.IdempotencyWindow)
+		if s.opts.IdempotencyWindow <= 0 {
+			return nil
+		}
+		// Walk back over the window, then add oldest first so eviction order
+		// matches write order.
+		refs := make([]eventRef, 0, min(uint64(s.opts.IdempotencyWindow), s.lastSeq))
+		ids := make([]uuid.UUID, 0, cap(refs))
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Last(); k != nil && len(refs) < s.opts.IdempotencyWindow; k, v = c.Prev() {
+			stream, revision, id, err := decodeHeader(v)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, eventRef{stream: stream, revision: revision, seq: seqFromKey(k)})
+			ids = append(ids, id)
+		}
+		for i := len(refs) - 1; i >= 0; i-- {
+			s.recent.add(ids[i], refs[i])
+		}
+		return nil
+	})
+}
+
+// Dir is the data directory the store was opened on, to reopen it after Close.
+func (s *Store) Dir() string { return s.dir }
+
+// Close stops the writer (appends still queued answer ErrClosed), ends every
+// subscription with ErrClosed, and closes the file. It waits for reads in
+// progress. Calling it again returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.isClosed.Store(true)
+		close(s.closing)
+		<-s.writerDone
+		s.hub.closeAll()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// view runs fn in a read transaction, answering ErrClosed once the store is closed.
+func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
+	if s.isClosed.Load() {
+		return eventstore.ErrClosed
+	}
+	err := s.db.View(fn)
+	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+		return eventstore.ErrClosed
+	}
+	return err
+}
+
+// names caches stream number → name. The mapping never changes once
+// committed, so readers of any snapshot can share it; entries are added only
+// from committed data (by the writer after a commit, by readers on a miss).
+type names struct {
+	mu       sync.RWMutex
+	byNumber []string
+}
+
+func (n *names) get(number uint64) (string, bool) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if number < uint64(len(n.byNumber)) && n.byNumber[number] != "" {
+		return n.byNumber[number], true
+	}
+	return "", false
+}
+
+func (n *names) set(number uint64, name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if number >= uint64(len(n.byNumber)) {
+		grown := make([]string, max(number+1, uint64(2*len(n.byNumber))))
+		copy(grown, n.byNumber)
+		n.byNumber = grown
+	}
+	n.byNumber[number] = name
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Appended([]string, time.Duration)  {}
+func (nopObserver) Committed(int, int, time.Duration) {}
+func (nopObserver) SubscriberFellBehind()             {}
+
+// validStreamName rejects what cannot be a stream: the empty name, $all (which
+// is virtual), and names longer than a bbolt key.
+func validStreamName(stream string) error {
+	switch {
+	case stream == "":
+		return fmt.Errorf("%w: empty stream name", eventstore.ErrInvalidArgument)
+	case stream == eventstore.AllStream:
+		return fmt.Errorf("%w: %s is not a stream to write or read by name", eventstore.ErrInvalidArgument, eventstore.AllStream)
+	case len(stream) > bbolt.MaxKeySize:
+		return fmt.Errorf("%w: stream name longer than %d bytes", eventstore.ErrInvalidArgument, bbolt.MaxKeySize)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package esdb_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/bolt"
+	"github.com/continuum-care/continuum/eventstore/memstore"
+)
+
+// backings are the stores the benchmarks reach through the wire server.
+var backings = []struct {
+	name string
+	open func(b *testing.B) eventstore.Store
+}{
+	{"memstore", func(b *testing.B) eventstore.Store { return memstore.New() }},
+	{"bolt", func(b *testing.B) eventstore.Store {
+		s, err := bolt.Open(b.TempDir(), bolt.Options{})
+		if err != nil {
+			b.Fatalf("bolt.Open: %v", err)
+		}
+		return s
+	}},
+}
+
+// benchStore serves a fresh backing store and opens the adapter on it.
+func benchStore(b *testing.B, open func(b *testing.B) eventstore.Store) eventstore.Store {
+	b.Helper()
+	backing := open(b)
+	b.Cleanup(func() { _ = backing.Close() })
+	return openStore(b, serve(b, backing, "127.0.0.1:0").connectionString())
+}
+
+// BenchmarkAppend measures concurrent single-event appends, each to its
+// own stream, through the adapter and the wire server: the command path.
+func BenchmarkAppend(b *testing.B) {
+	for _, backing := range backings {
+		b.Run(backing.name, func(b *testing.B) {
+			s := benchStore(b, backing.open)
+			var n atomic.Int64
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if _, err := s.Append(b.Context(), fmt.Sprintf("bench-%d", i), eventstore.NoStream, event(int(i))); err != nil {
+						b.Errorf("append: %v", err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkSubscribeAll measures how fast a $all subscription catches up
+// with a log written beforehand: the projection rebuild path.
+func BenchmarkSubscribeAll(b *testing.B) {
+	for _, backing := range backings {
+		b.Run(backing.name, func(b *testing.B) {
+			s := benchStore(b, backing.open)
+			const batch = 100
+			for i := 0; i < b.N; i += batch {
+				events := make([]eventstore.EventData, min(batch, b.N-i))
+				for j := range events {
+					events[j] = event(i + j)
+				}
+				if _, err := s.Append(b.Context(), fmt.Sprintf("rebuild-%d", i/batch), eventstore.NoStream, events...); err != nil {
+					b.Fatalf("append: %v", err)
+				}
+			}
+			b.ResetTimer()
+			sub, err := s.SubscribeAll(b.Context(), eventstore.SubscribeAllOptions{From: eventstore.Start})
+			if err != nil {
+				b.Fatalf("subscribe: %v", err)
+			}
+			defer sub.Close()
+			for seen := 0; seen < b.N; {
+				msg, err := sub.Recv()
+				if err != nil {
+					b.Fatalf("recv after %d events: %v", seen, err)
+				}
+				if msg.Event != nil {
+					seen++
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
