@@ -25,8 +25,9 @@ type command struct {
 
 // commands lists every subcommand; each file adds its own entry here.
 var commands = map[string]command{
-	"serve": {summary: "run the web application (census board, journeys, API) on the embedded store or --store esdb://…", run: runServe},
-	"bench": {summary: "measure the disk, the store and replay; --json prints one JSON object", run: runBench},
+	"serve":      {summary: "run the web application (census board, journeys, API) on the embedded store or --store esdb://…", run: runServe},
+	"eventstore": {summary: "serve the embedded store over the EventStoreDB/KurrentDB gRPC protocol (esdb://…)", run: runEventstore},
+	"bench":      {summary: "measure the disk, the store and replay; --json prints one JSON object", run: runBench},
 }
 
 // errUsage marks a bad command line: exit status 2 after the usage text.
