@@ -65,7 +65,9 @@ func firstStreamRevision(st streamState, from eventstore.StreamPosition, dir eve
 	return r, r <= last
 }
 
-// ReadAll implements eventstore.Store.
+// ReadAll implements eventstore.Store. A read is one bbolt read transaction;
+// replays of long histories should page with Max, because a transaction open
+// when the file outgrows its memory mapping holds up the writer's remap.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error) {
 	match, err := opts.Filter.Matcher()
 	if err != nil {
@@ -274,10 +276,16 @@ func (r *reader) materialize(e *eventstore.RecordedEvent, seq uint64, stream, ev
 	e.Created = time.Unix(0, rec.created).UTC()
 }
 
-// grow extends events by one zero event and returns it.
+// grow extends events by one event for materialize to fill, reusing spare
+// capacity without clearing it first (materialize sets every field).
 func grow(events *[]eventstore.RecordedEvent) *eventstore.RecordedEvent {
-	*events = append(*events, eventstore.RecordedEvent{})
-	return &(*events)[len(*events)-1]
+	n := len(*events)
+	if n < cap(*events) {
+		*events = (*events)[:n+1]
+	} else {
+		*events = append(*events, eventstore.RecordedEvent{})
+	}
+	return &(*events)[n]
 }
 
 // copy copies b out of the memory map. Small slices share arena chunks; the

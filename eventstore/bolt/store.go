@@ -10,11 +10,14 @@
 // Data layout (buckets):
 //   - "events": $all, sequence number (8 bytes) → event record (see record.go).
 //     The sequence starts at 1 and is both Commit and Prepare of an event's Position.
-//   - "stream-index": stream number + revision → sequence number.
 //   - "streams": stream name → streamState (number, next revision, soft-delete
-//     truncation, flags).
+//     truncation, flags, and the newest chunk of the stream's index).
+//   - "stream-index": stream number + first revision → a chunk of the stream's
+//     index: runs of consecutive revisions at consecutive sequence numbers
+//     (see index.go).
 //   - "stream-names": stream number → name, so records and index keys carry
 //     an 8-byte number instead of the name.
+//   - "meta": the data format version.
 //
 // Subscriptions are pushed: after each commit the writer hands the new events
 // to live subscribers' bounded buffers without ever waiting for them; a
@@ -57,9 +60,11 @@ type Options struct {
 	// SubscriptionBuffer is how many live events a subscriber may have
 	// waiting before it falls back to reading from disk. 0 means DefaultSubscriptionBuffer.
 	SubscriptionBuffer int
-	// IdempotencyWindow is how many recent event IDs are remembered for
-	// idempotent appends with Any or StreamExists (see recentEvents).
-	// 0 means DefaultIdempotencyWindow; negative disables the window.
+	// IdempotencyWindow is about how many recent event IDs are remembered
+	// for idempotent appends with Any or StreamExists, which KurrentDB too
+	// checks against a bounded cache of recent IDs (appends with an exact
+	// revision or NoStream are checked against the stream itself, however
+	// old). 0 means DefaultIdempotencyWindow; negative disables the window.
 	IdempotencyWindow int
 	// Observer, if set, is told about appends, commits and slow subscribers,
 	// so the ops layer can count them without this package knowing Prometheus.

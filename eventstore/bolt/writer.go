@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -146,6 +147,7 @@ func (s *Store) submit(req *request) response {
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
 	stale := false
+	answered := 0
 	for {
 		select {
 		case <-s.closing:
@@ -158,23 +160,36 @@ func (s *Store) runWriter() {
 				}
 			}
 		case first := <-s.requests:
-			stale = s.commitBatch(s.collect(first), stale)
+			batch := s.collect(first, answered)
+			answered = len(batch)
+			stale = s.commitBatch(batch, stale)
 		}
 	}
 }
 
-func (s *Store) collect(first *request) []*request {
+// collect takes first and the requests queued behind it. The callers the
+// last commit answered (answered of them) are often runnable and about to
+// append again; if fewer requests are queued, the writer yields once so
+// they can join this batch rather than wait a whole commit for the next.
+func (s *Store) collect(first *request, answered int) []*request {
 	batch := []*request{first}
 	events, size := len(first.records), first.bytes
-	for events < maxBatchEvents && size < maxBatchBytes {
-		select {
-		case req := <-s.requests:
-			batch = append(batch, req)
-			events += len(req.records)
-			size += req.bytes
-		default:
-			return batch
+	drain := func() {
+		for events < maxBatchEvents && size < maxBatchBytes {
+			select {
+			case req := <-s.requests:
+				batch = append(batch, req)
+				events += len(req.records)
+				size += req.bytes
+			default:
+				return
+			}
 		}
+	}
+	drain()
+	if len(batch) < answered {
+		runtime.Gosched()
+		drain()
 	}
 	return batch
 }
@@ -306,8 +321,8 @@ func newBatchWriter(s *Store, tx *bbolt.Tx, now time.Time) *batchWriter {
 		names:   tx.Bucket(bucketStreamNames),
 		created: now.UnixNano(),
 	}
-	// Events are only ever appended at the right edge: full pages are
-	// right, and make scans of $all touch fewer pages.
+	// Events are only ever appended at the right edge, so leaves can be
+	// packed full instead of split half-full: a scan of $all reads fewer pages.
 	w.events.FillPercent = 1.0
 	return w
 }
