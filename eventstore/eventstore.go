@@ -62,7 +62,8 @@ var (
 	ErrWrongExpectedVersion = errors.New("wrong expected version")
 	// ErrStreamNotFound: the stream never existed or is soft-deleted.
 	ErrStreamNotFound = errors.New("stream not found")
-	// ErrStreamDeleted: the stream is tombstoned.
+	// ErrStreamDeleted: the stream is tombstoned; also, as in KurrentDB, an
+	// append or delete expecting StreamExists on a soft-deleted stream.
 	ErrStreamDeleted = errors.New("stream deleted")
 	// ErrUnavailable: the store cannot be reached now; the call may succeed later.
 	ErrUnavailable = errors.New("event store unavailable")

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -127,9 +128,12 @@ func (s *Store) Append(ctx context.Context, name string, expected eventstore.Exp
 	defer s.mu.Unlock()
 
 	st := s.streams[name]
-	written, err := s.check(name, st, expected, events)
-	if err != nil || written != nil {
-		return derefResult(written), err
+	retry, err := s.check(name, st, expected, events)
+	switch {
+	case err != nil:
+		return eventstore.AppendResult{}, err
+	case retry != nil:
+		return *retry, nil
 	}
 	if len(events) == 0 {
 		// KurrentDB accepts an empty append and writes nothing; a stream
@@ -172,13 +176,6 @@ func (s *Store) Append(ctx context.Context, name string, expected eventstore.Exp
 	return s.resultAt(st, uint64(st.last())), nil
 }
 
-func derefResult(r *eventstore.AppendResult) eventstore.AppendResult {
-	if r == nil {
-		return eventstore.AppendResult{}
-	}
-	return *r
-}
-
 // check decides an append the way KurrentDB does: it returns (nil, nil) to
 // write, the earlier result when the events are already there (idempotent
 // retry), or the refusal.
@@ -208,6 +205,9 @@ func (s *Store) check(name string, st *stream, expected eventstore.ExpectedRevis
 		return s.checkAfter(name, st, expected, after, events)
 	default:
 		r, _ := expected.Revision()
+		if r > math.MaxInt64 {
+			return nil, wrongExpected(name, expected, st.last())
+		}
 		return s.checkAfter(name, st, expected, int64(r), events)
 	}
 }

@@ -38,7 +38,7 @@ func (s *Store) SubscribeStream(ctx context.Context, name string, opts eventstor
 
 	var revision uint64 // the next revision to deliver
 	if r, ok := opts.From.Revision(); ok {
-		revision = r + 1
+		revision = max(r+1, r) // r+1 without wrapping to 0
 	} else if opts.From.IsEnd() {
 		revision = uint64(s.streams[name].last() + 1)
 	}

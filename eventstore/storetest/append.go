@@ -72,7 +72,7 @@ func testAppend(t *testing.T, h Harness) {
 				events := newEvents(2, "After")
 				res, err := f.store.Append(t.Context(), stream, tc.expected, events...)
 				if !tc.accepted {
-					requireWrongExpected(t, err, tc.actual)
+					requireWrongExpected(t, err, stream, tc.expected, tc.actual)
 					if tc.stream == absent {
 						f.requireNotFound(stream)
 					} else {
@@ -100,9 +100,9 @@ func testAppend(t *testing.T, h Harness) {
 		f.append(stream, eventstore.NoStream, first...)
 		refused := newEvents(3, "Refused")
 		_, err := f.store.Append(t.Context(), stream, eventstore.NoStream, refused...)
-		requireWrongExpected(t, err, 0)
+		requireWrongExpected(t, err, stream, eventstore.NoStream, 0)
 		_, err = f.store.Append(t.Context(), f.stream("other"), eventstore.Exact(4), refused...)
-		requireWrongExpected(t, err, -1)
+		requireWrongExpected(t, err, f.stream("other"), eventstore.Exact(4), -1)
 		requireIDs(t, f.readAllOwn(), first[0].ID)
 	})
 
@@ -130,14 +130,15 @@ func testAppend(t *testing.T, h Harness) {
 		}
 	})
 
-	t.Run("content type defaults to JSON and is kept otherwise", func(t *testing.T) {
+	t.Run("content type defaults to JSON, data may be binary or empty", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, h)
 		stream := f.stream("s")
-		events := newEvents(2, "E")
+		events := newEvents(3, "E")
 		events[0].ContentType = ""
 		events[1].ContentType = "application/octet-stream"
 		events[1].Data = []byte{0, 1, 2, 0xff}
+		events[2].Data, events[2].Metadata = nil, nil
 		f.append(stream, eventstore.NoStream, events...)
 		requireEvents(t, f.read(stream, eventstore.ReadStreamOptions{}), stream, 0, events)
 	})

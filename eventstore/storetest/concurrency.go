@@ -36,7 +36,7 @@ func testConcurrency(t *testing.T, h Harness) {
 					continue
 				}
 				// Every loser sees the winner's revision.
-				requireWrongExpected(t, err, int64(round))
+				requireWrongExpected(t, err, stream, expected, int64(round))
 			}
 			if won != 1 {
 				t.Fatalf("round %d: %d appends at expected %s succeeded, want exactly 1", round, won, expected)
@@ -50,6 +50,8 @@ func testConcurrency(t *testing.T, h Harness) {
 			}
 		}
 	})
+
+	testAtomicVisibility(t, h)
 
 	t.Run("writers retrying on conflict lose nothing", func(t *testing.T) {
 		t.Parallel()
@@ -150,6 +152,52 @@ func testConcurrency(t *testing.T, h Harness) {
 					t.Fatalf("writer %d's events are out of order in $all", w)
 				}
 			}
+		}
+	})
+}
+
+// testAtomicVisibility checks that no read sees part of an append: readers
+// running alongside a writer of fixed-size batches only ever see whole ones.
+func testAtomicVisibility(t *testing.T, h Harness) {
+	t.Run("readers never see part of an append", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, h)
+		stream := f.stream("s")
+		const batches, size = 20, 4
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for b := range batches {
+				expected := eventstore.NoStream
+				if b > 0 {
+					expected = eventstore.Exact(uint64(b*size - 1))
+				}
+				if _, err := f.store.Append(t.Context(), stream, expected, newEvents(size, "E")...); err != nil {
+					t.Errorf("Append: %v", err)
+					return
+				}
+			}
+		}()
+		for reading := true; reading; {
+			select {
+			case <-done:
+				reading = false // one last pair of reads after the writer ends
+			default:
+			}
+			got, err := f.store.ReadStream(t.Context(), stream, eventstore.ReadStreamOptions{})
+			if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+				t.Fatalf("ReadStream: %v", err)
+			}
+			if len(got)%size != 0 {
+				t.Fatalf("stream read sees %d events, not a whole number of %d-event appends", len(got), size)
+			}
+			all := f.readAllOwn()
+			if len(all)%size != 0 {
+				t.Fatalf("$all read sees %d events, not a whole number of %d-event appends", len(all), size)
+			}
+		}
+		if n := len(f.readAllOwn()); n != batches*size {
+			t.Fatalf("$all holds %d events, want %d", n, batches*size)
 		}
 	})
 }

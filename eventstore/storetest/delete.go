@@ -58,7 +58,7 @@ func testRemoveExpectedRevision(t *testing.T, h Harness, r remover) {
 				}
 				err := r.remove(f, stream, tc.expected)
 				if !tc.accepted {
-					requireWrongExpected(t, err, tc.actual)
+					requireWrongExpected(t, err, stream, tc.expected, tc.actual)
 					if tc.existing == 0 {
 						f.requireNotFound(stream)
 						f.append(stream, eventstore.NoStream, newEvents(1, "E")...)
@@ -142,7 +142,7 @@ func testDelete(t *testing.T, h Harness) {
 				requireEvents(t, f.read(stream, eventstore.ReadStreamOptions{From: eventstore.At(0)}), stream, 2, events)
 				// The stream exists again: NoStream no longer applies.
 				_, err := f.store.Append(t.Context(), stream, eventstore.NoStream, newEvents(1, "E")...)
-				requireWrongExpected(t, err, 4)
+				requireWrongExpected(t, err, stream, eventstore.NoStream, 4)
 				f.append(stream, eventstore.StreamExists, newEvents(1, "E")...)
 			})
 		}

@@ -35,6 +35,14 @@ func setup(t *testing.T, h Harness) *fixture {
 	return &fixture{t: t, store: s, prefix: "st" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16] + "-"}
 }
 
+// on is the fixture for a subtest sharing f's store, so that its helpers
+// fail the subtest, not its parent.
+func (f *fixture) on(t *testing.T) *fixture {
+	g := *f
+	g.t = t
+	return &g
+}
+
 // stream names a stream of this test.
 func (f *fixture) stream(name string) string { return f.prefix + name }
 
@@ -159,9 +167,10 @@ func dataIDs(events []eventstore.EventData) []uuid.UUID {
 	return ids
 }
 
-// requireWrongExpected checks that err is a wrong-expected-version error
-// reporting actual as the stream's revision.
-func requireWrongExpected(t *testing.T, err error, actual int64) {
+// requireWrongExpected checks that err is the wrong-expected-version error of
+// an append or deletion of stream at expected, reporting actual as the
+// stream's revision.
+func requireWrongExpected(t *testing.T, err error, stream string, expected eventstore.ExpectedRevision, actual int64) {
 	t.Helper()
 	if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		t.Fatalf("error %v, want ErrWrongExpectedVersion", err)
@@ -170,8 +179,9 @@ func requireWrongExpected(t *testing.T, err error, actual int64) {
 	if !errors.As(err, &wev) {
 		t.Fatalf("error %v (%T) is not a *WrongExpectedVersionError", err, err)
 	}
-	if wev.Actual != actual {
-		t.Fatalf("wrong expected version reports actual %d, want %d", wev.Actual, actual)
+	if wev.Stream != stream || wev.Expected != expected || wev.Actual != actual {
+		t.Fatalf("wrong expected version reports stream %q, expected %s, actual %d; want %q, %s, %d",
+			wev.Stream, wev.Expected, wev.Actual, stream, expected, actual)
 	}
 }
 

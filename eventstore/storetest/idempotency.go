@@ -49,17 +49,24 @@ func testIdempotency(t *testing.T, h Harness) {
 
 	t.Run("retry after later appends still writes once", func(t *testing.T) {
 		t.Parallel()
-		for _, expected := range []eventstore.ExpectedRevision{eventstore.NoStream, eventstore.Exact(0)} {
-			t.Run(expected.String(), func(t *testing.T) {
+		cases := []struct {
+			name     string
+			head     int // events before the retried append
+			expected eventstore.ExpectedRevision
+		}{
+			{name: "NoStream", head: 0, expected: eventstore.NoStream},
+			{name: "Exact", head: 1, expected: eventstore.Exact(0)},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
 				f := setup(t, h)
 				stream := f.stream("s")
-				head := newEvents(1, "Head")
-				if !expected.IsNoStream() {
+				head := newEvents(tc.head, "Head")
+				if tc.head > 0 {
 					f.append(stream, eventstore.NoStream, head...)
-				} else {
-					head = nil
 				}
+				expected := tc.expected
 				retried := newEvents(2, "Retried")
 				first := f.append(stream, expected, retried...)
 				later := newEvents(1, "Later")
@@ -106,7 +113,7 @@ func testIdempotency(t *testing.T, h Harness) {
 				written := newEvents(2, "Written")
 				f.append(stream, tc.expected, written...)
 				_, err := f.store.Append(t.Context(), stream, tc.expected, tc.retry(written)...)
-				requireWrongExpected(t, err, 1)
+				requireWrongExpected(t, err, stream, tc.expected, 1)
 				requireEvents(t, f.read(stream, eventstore.ReadStreamOptions{}), stream, 0, written)
 			})
 		}

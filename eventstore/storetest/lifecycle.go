@@ -69,6 +69,44 @@ func testInvalidArgument(t *testing.T, h Harness) {
 	}
 }
 
+// testCanceledContext checks calls whose context is already canceled: a
+// store may still complete them, but a call it refuses answers the context's
+// error and changes nothing.
+func testCanceledContext(t *testing.T, h Harness) {
+	t.Run("canceled context completes the call or answers its error", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, h)
+		stream := f.stream("s")
+		events := newEvents(1, "E")
+		f.append(stream, eventstore.NoStream, events...)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		refused := func(err error) bool {
+			t.Helper()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want nil or context.Canceled", err)
+			}
+			return err != nil
+		}
+		more := newEvents(1, "E")
+		if _, err := f.store.Append(ctx, stream, eventstore.Exact(0), more...); !refused(err) {
+			events = append(events, more...)
+		}
+		if got, err := f.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}); !refused(err) {
+			requireEvents(t, got, stream, 0, events)
+		}
+		if got, err := f.store.ReadAll(ctx, eventstore.ReadAllOptions{Filter: f.ownFilter()}); !refused(err) {
+			requireIDs(t, got, dataIDs(events)...)
+		}
+		requireEvents(t, f.read(stream, eventstore.ReadStreamOptions{}), stream, 0, events)
+		if err := f.store.Delete(ctx, stream, eventstore.Any); refused(err) {
+			requireEvents(t, f.read(stream, eventstore.ReadStreamOptions{}), stream, 0, events)
+		} else {
+			f.requireNotFound(stream)
+		}
+	})
+}
+
 func testClose(t *testing.T, h Harness) {
 	t.Run("calls after Close answer ErrClosed", func(t *testing.T) {
 		t.Parallel()
@@ -97,6 +135,13 @@ func testClose(t *testing.T, h Harness) {
 			}},
 			{"SubscribeStream", func() error {
 				sub, err := f.store.SubscribeStream(ctx, stream, eventstore.SubscribeStreamOptions{})
+				if err != nil {
+					return err
+				}
+				return follow(t, sub).end(anyEvent)
+			}},
+			{"SubscribeAll", func() error {
+				sub, err := f.store.SubscribeAll(ctx, eventstore.SubscribeAllOptions{})
 				if err != nil {
 					return err
 				}
@@ -170,7 +215,7 @@ func testReopen(t *testing.T, h Harness) {
 			t.Fatalf("retry after reopen: NextExpectedRevision %d, want 2", res.NextExpectedRevision)
 		}
 		_, err = f.store.Append(t.Context(), kept, eventstore.Exact(3), newEvents(1, "E")...)
-		requireWrongExpected(t, err, 4)
+		requireWrongExpected(t, err, kept, eventstore.Exact(3), 4)
 		res := f.append(kept, eventstore.Exact(4), newEvents(1, "E")...)
 		if res.NextExpectedRevision != 5 || !before[len(before)-1].Position.Less(res.Position) {
 			t.Fatalf("append after reopen: revision %d at %s, want 5 after %s", res.NextExpectedRevision, res.Position, before[len(before)-1].Position)

@@ -43,7 +43,7 @@ func testReadStream(t *testing.T, h Harness) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				got := f.read(stream, eventstore.ReadStreamOptions{Direction: tc.direction, From: tc.from, Max: tc.max})
+				got := f.on(t).read(stream, eventstore.ReadStreamOptions{Direction: tc.direction, From: tc.from, Max: tc.max})
 				want := make([]uuid.UUID, len(tc.revisions))
 				for i, r := range tc.revisions {
 					want[i] = events[r].ID

@@ -30,12 +30,14 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
 	t.Run("ReadStream", func(t *testing.T) { testReadStream(t, h) })
 	t.Run("ReadAll", func(t *testing.T) { testReadAll(t, h) })
+	t.Run("Subscription", func(t *testing.T) { testSubscriptionLifecycle(t, h) })
 	t.Run("SubscribeStream", func(t *testing.T) { testSubscribeStream(t, h) })
 	t.Run("SubscribeAll", func(t *testing.T) { testSubscribeAll(t, h) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, h) })
 	t.Run("Tombstone", func(t *testing.T) { testTombstone(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
 	t.Run("InvalidArgument", func(t *testing.T) { testInvalidArgument(t, h) })
+	t.Run("Context", func(t *testing.T) { testCanceledContext(t, h) })
 	t.Run("Close", func(t *testing.T) { testClose(t, h) })
 	t.Run("Reopen", func(t *testing.T) {
 		if h.Reopen == nil {
