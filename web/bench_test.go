@@ -1,0 +1,243 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/continuum-care/continuum/commands"
+	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore/bolt"
+)
+
+// Performance of the live path, measured, never asserted (BENCHMARKS.md
+// records the figures):
+//
+//	go test -run '^$' -bench 'AppendToFrame' -benchtime 300x ./web/
+//	go test -run '^$' -bench 'IdleClients' ./web/
+
+// benchClients is how many connected clients the latency benchmark holds.
+const benchClients = 1000
+
+// positionOf reads the position token of a frame without decoding it.
+func positionOf(frame []byte) string {
+	const key = `"position":"`
+	i := bytes.Index(frame, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := frame[i+len(key):]
+	return string(rest[:bytes.IndexByte(rest, '"')])
+}
+
+// BenchmarkAppendToFrame measures, with benchClients census subscribers on
+// loopback over the embedded store, the time from an append being
+// acknowledged to each client receiving the websocket frame that shows it.
+// Each iteration is one referral (which moves the census's pipeline); the
+// next starts once every client has its frame, so this is latency at
+// rest, not under saturation.
+func BenchmarkAppendToFrame(b *testing.B) {
+	store, err := bolt.Open(b.TempDir(), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := newStackOn(b, store, func(c *Config) { c.Hub.SendBuffer = 256 })
+	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
+
+	type arrival struct {
+		position string
+		at       time.Time
+	}
+	arrivals := make([][]arrival, benchClients)
+	var current atomic.Pointer[sync.WaitGroup]
+	var readers sync.WaitGroup
+	conns := make([]*websocket.Conn, benchClients)
+	// The clients read into one reused buffer each, so the harness,
+	// which shares the machine with the server, costs as little as it can.
+	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
+	for i := range conns {
+		conn, _, err := dialer.Dial(url, nil)
+		if err != nil {
+			b.Fatalf("client %d: %v", i, err)
+		}
+		conns[i] = conn
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := conn.ReadMessage(); err != nil { // the snapshot
+			b.Fatal(err)
+		}
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			var buf bytes.Buffer
+			for {
+				_, r, err := conn.NextReader()
+				if err != nil {
+					return
+				}
+				buf.Reset()
+				if _, err := buf.ReadFrom(r); err != nil {
+					return
+				}
+				arrivals[i] = append(arrivals[i], arrival{position: positionOf(buf.Bytes()), at: time.Now()})
+				current.Load().Done()
+			}
+		}()
+	}
+	acks := map[string]time.Time{}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		wg := &sync.WaitGroup{}
+		wg.Add(benchClients)
+		current.Store(wg)
+		res, err := st.svc.Patient(ctx, commands.Meta{IdempotencyKey: "bench-" + strconv.Itoa(i)},
+			domain.Refer{Patient: newPatientID("bench-patient-" + strconv.Itoa(i)), Source: domain.SourceSelf})
+		acked := time.Now()
+		if err != nil {
+			b.Fatal(err)
+		}
+		acks[FormatPosition(res.Position)] = acked
+		wg.Wait()
+	}
+	b.StopTimer()
+	for _, c := range conns {
+		c.Close()
+	}
+	readers.Wait()
+
+	var latencies []time.Duration
+	for _, client := range arrivals {
+		for _, a := range client {
+			acked, ok := acks[a.position]
+			if !ok {
+				b.Fatalf("a frame at %s matches no append", a.position)
+			}
+			latencies = append(latencies, max(a.at.Sub(acked), 0))
+		}
+	}
+	if len(latencies) != b.N*benchClients {
+		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
+	}
+	slices.Sort(latencies)
+	quantile := func(q float64) float64 {
+		return float64(latencies[int(q*float64(len(latencies)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(quantile(0.50), "p50-ms")
+	b.ReportMetric(quantile(0.99), "p99-ms")
+	b.ReportMetric(quantile(1), "max-ms")
+	b.ReportMetric(float64(st.server.HubStats().Dropped), "dropped")
+}
+
+// idleClientsEnv tells the test binary, run again as a child, to act as
+// the idle clients of BenchmarkIdleClientsMemory: the clients' sockets
+// then count against the child's file limit, not the server's.
+const idleClientsEnv = "CONTINUUM_IDLE_CLIENTS"
+
+// idleClients is how many clients the memory benchmark holds.
+const idleClients = 10000
+
+// BenchmarkIdleClientsMemory measures the memory the server holds for
+// idleClients connected websocket clients, each following the census:
+// the growth of the process's resident set and of the Go runtime's heap
+// and stacks once they are all connected.
+func BenchmarkIdleClientsMemory(b *testing.B) {
+	st := newStack(b)
+	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
+	runtime.GC()
+	rssBefore, goBefore := memoryInUse(b)
+
+	child := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
+	child.Env = append(os.Environ(), idleClientsEnv+"="+url)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		child.Process.Kill()
+		child.Wait()
+	}()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() && lines.Text() != "ready" {
+	}
+	if clients := st.server.HubStats().Clients; clients != idleClients {
+		b.Fatalf("%d clients connected, want %d", clients, idleClients)
+	}
+	runtime.GC()
+	rssAfter, goAfter := memoryInUse(b)
+	b.ReportMetric(float64(rssAfter-rssBefore)/(1<<20), "rss-MiB")
+	b.ReportMetric(float64(goAfter-goBefore)/(1<<20), "go-heap+stack-MiB")
+	b.ReportMetric(float64(rssAfter-rssBefore)/idleClients, "rss-bytes/client")
+}
+
+// memoryInUse returns the process's resident set and the Go runtime's
+// heap in use plus goroutine stacks, in bytes.
+func memoryInUse(b *testing.B) (rss, goMem uint64) {
+	b.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rss = kb << 10
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return rss, ms.HeapInuse + ms.StackInuse
+}
+
+// TestIdleClientsHelper is the child process of BenchmarkIdleClientsMemory;
+// it does nothing in a normal test run.
+func TestIdleClientsHelper(t *testing.T) {
+	url := os.Getenv(idleClientsEnv)
+	if url == "" {
+		t.Skip("only runs as the child of BenchmarkIdleClientsMemory")
+	}
+	dialer := &websocket.Dialer{HandshakeTimeout: time.Minute, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	for i := 0; i < idleClients; i++ {
+		conn, _, err := dialer.Dial(url, http.Header{})
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := conn.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				if _, _, err := conn.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	fmt.Println("ready")
+	select {} // held until the parent kills this process
+}

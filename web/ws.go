@@ -1,0 +1,206 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/continuum-care/continuum/eventstore"
+)
+
+// wsClient is one websocket connection. send is written only by the hub
+// (and closed by it); topics maps each followed topic to the last view
+// sent, and is touched only by the hub goroutine.
+type wsClient struct {
+	conn   *websocket.Conn
+	send   chan *websocket.PreparedMessage
+	topics map[string]sentView
+}
+
+// sentView is the last view a client received for a topic. data is shared
+// with every client that got the same frame (never copied, never
+// modified); it is nil when the client vouched for the view with its
+// "after" position instead, in which case only the position is compared.
+type sentView struct {
+	pos  eventstore.Position
+	data []byte
+}
+
+// maxClientMessage bounds a client's message: a subscription is a topic
+// and a position, well under this.
+const maxClientMessage = 1024
+
+// clientMessage is what a client sends: {"subscribe":"census","after":
+// "12/12"} to follow a topic (after is the position it already holds, or
+// null), {"unsubscribe":"census"} to stop.
+type clientMessage struct {
+	Subscribe   string  `json:"subscribe"`
+	Unsubscribe string  `json:"unsubscribe"`
+	After       *string `json:"after"`
+}
+
+// writeBuffers are shared by all connections' writers, so an idle
+// connection holds no write buffer.
+var writeBuffers = &sync.Pool{}
+
+// newUpgrader accepts websocket handshakes from the same host, or from one
+// of allowed (exact origins such as "https://board.example.org").
+func newUpgrader(allowed []string, log *slog.Logger) *websocket.Upgrader {
+	origins := make(map[string]bool, len(allowed))
+	for _, o := range allowed {
+		origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+	}
+	return &websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   maxClientMessage,
+		WriteBufferSize:  16 << 10,
+		WriteBufferPool:  writeBuffers,
+		CheckOrigin: func(r *http.Request) bool {
+			origin := r.Header.Get("Origin")
+			if origin == "" {
+				// Not a browser: origin checks protect browsers' ambient
+				// credentials, which other clients do not carry.
+				return true
+			}
+			if origins[strings.ToLower(origin)] {
+				return true
+			}
+			u, err := url.Parse(origin)
+			return err == nil && strings.EqualFold(u.Host, r.Host)
+		},
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			err := badRequest("bad_handshake", "", "websocket handshake refused")
+			if status == http.StatusForbidden {
+				err = &requestError{kind: errForbidden, code: "origin_not_allowed", message: "this origin may not open a websocket here"}
+			}
+			writeError(w, r, log, err)
+		},
+	}
+}
+
+// serveWS upgrades the request and runs the connection: its writer in a
+// new goroutine, its reader in this one.
+func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}}
+	select {
+	case h.register <- c:
+	case <-h.done:
+		conn.Close()
+		return
+	}
+	go h.writePump(c)
+	h.readPump(c)
+}
+
+// leave asks the hub to forget c, unless the hub is gone already.
+func (h *Hub) leave(c *wsClient) {
+	select {
+	case h.unregister <- c:
+	case <-h.done:
+	}
+}
+
+// readPump reads the client's messages until the connection fails or goes
+// quiet for longer than PongWait, handing each to the hub.
+func (h *Hub) readPump(c *wsClient) {
+	defer func() {
+		h.leave(c)
+		c.conn.Close()
+	}()
+	c.conn.SetReadLimit(maxClientMessage)
+	extend := func() { c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait)) }
+	extend()
+	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	for {
+		kind, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		extend()
+		req := parseClientMessage(kind, msg)
+		req.client = c
+		select {
+		case h.requests <- req:
+		case <-h.done:
+			return
+		}
+	}
+}
+
+// parseClientMessage validates one message into a hub request; a refusal
+// becomes a request carrying the error, answered with an error frame.
+func parseClientMessage(kind int, msg []byte) hubRequest {
+	if kind != websocket.TextMessage {
+		return hubRequest{err: badRequest("malformed_message", "", "send text frames holding JSON")}
+	}
+	var m clientMessage
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return hubRequest{err: jsonError(err)}
+	}
+	switch {
+	case (m.Subscribe == "") == (m.Unsubscribe == ""):
+		return hubRequest{err: badRequest("malformed_message", "", `send {"subscribe":"<topic>","after":<position or null>} or {"unsubscribe":"<topic>"}`)}
+	case m.Unsubscribe != "":
+		topic, err := parseTopic(m.Unsubscribe)
+		if err != nil {
+			return hubRequest{err: err}
+		}
+		return hubRequest{topic: topic, unsubscribe: true}
+	}
+	topic, err := parseTopic(m.Subscribe)
+	if err != nil {
+		return hubRequest{err: err}
+	}
+	req := hubRequest{topic: topic}
+	if m.After != nil {
+		pos, err := ParsePosition(*m.After)
+		if err != nil {
+			return hubRequest{err: badRequest(invalidInput, "after", err.Error())}
+		}
+		req.after = &pos
+	}
+	return req
+}
+
+// writePump writes queued frames and pings. It exits when the hub closes
+// the send channel (saying goodbye first) or a write fails.
+func (h *Hub) writePump(c *wsClient) {
+	ticker := time.NewTicker(h.opts.PingInterval)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	for {
+		select {
+		case frame, ok := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
+			if !ok {
+				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+				return
+			}
+			if err := c.conn.WritePreparedMessage(frame); err != nil {
+				h.leave(c)
+				return
+			}
+		case <-ticker.C:
+			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				h.leave(c)
+				return
+			}
+		}
+	}
+}
