@@ -36,6 +36,10 @@ func readIntakeCompleted(data []byte) (IntakeCompleted, error) {
 			e.IndividualTherapy = d.boolean()
 		case "ageYears":
 			e.AgeYears = d.integer()
+		case "scoresUnknown":
+			e.ScoresUnknown = d.boolean()
+		case "ageUnknown":
+			e.AgeUnknown = d.boolean()
 		case "occurredAt":
 			e.OccurredAt = d.timestamp()
 		default:
@@ -57,6 +61,8 @@ func readAdmitted(data []byte) (Admitted, error) {
 			e.Program = ProgramID(d.str())
 		case "level":
 			e.Level = decodeEnum(&d, levels)
+		case "sourceSetting":
+			e.SourceSetting = d.str()
 		case "occurredAt":
 			e.OccurredAt = d.timestamp()
 		default:
@@ -134,6 +140,8 @@ func readDischarged(data []byte) (Discharged, error) {
 			e.Program = ProgramID(d.str())
 		case "alumniGroup":
 			e.AlumniGroup = GroupID(d.str())
+		case "stayUnknown":
+			e.StayUnknown = d.boolean()
 		case "occurredAt":
 			e.OccurredAt = d.timestamp()
 		default:

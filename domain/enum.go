@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -41,12 +40,10 @@ func (s enumSpec[T]) parse(str string) (T, error) {
 	return 0, s.invalid(str)
 }
 
-func (s enumSpec[T]) invalid(str string) error {
-	const maxShown = 40 // keep error messages bounded whatever the input
-	if len(str) > maxShown {
-		str = str[:maxShown] + "…"
-	}
-	return &InvalidError{Field: s.kind, Reason: "unknown " + s.kind + " " + quote(str) + ", want one of " + strings.Join(s.names[1:], ", ")}
+// invalid never repeats the rejected value: it may be personal data typed
+// into the wrong field, or stored bytes of someone else's event.
+func (s enumSpec[T]) invalid(string) error {
+	return &InvalidError{Field: s.kind, Reason: "unknown " + s.kind + ", want one of " + strings.Join(s.names[1:], ", ")}
 }
 
 func (s enumSpec[T]) marshal(v T) ([]byte, error) {
@@ -62,7 +59,3 @@ func (s enumSpec[T]) unmarshal(b []byte) (T, error) {
 	}
 	return 0, s.invalid(string(b))
 }
-
-// quote renders s for an error message with Go escaping, so control bytes in
-// hostile input cannot forge log lines.
-func quote(s string) string { return strconv.Quote(s) }

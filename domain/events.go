@@ -50,16 +50,25 @@ type IntakeCompleted struct {
 	IndividualTherapy bool `json:"individualTherapy"`
 	// AgeYears is the age in whole years on the intake day: a clinical fact
 	// for group age rules and cohorts that needs no date of birth.
-	AgeYears   int       `json:"ageYears"`
-	OccurredAt time.Time `json:"occurredAt"`
+	AgeYears int `json:"ageYears"`
+	// ScoresUnknown and AgeUnknown mark an imported intake whose source did
+	// not record the baseline scores or the age: PHQ9, GAD7 and AgeYears are
+	// then zero placeholders that reports must leave out, never read as 0.
+	ScoresUnknown bool      `json:"scoresUnknown,omitempty"`
+	AgeUnknown    bool      `json:"ageUnknown,omitempty"`
+	OccurredAt    time.Time `json:"occurredAt"`
 }
 
 // Admitted starts the first episode of care at a level, in a program.
 type Admitted struct {
-	Patient    PatientID `json:"patient"`
-	Program    ProgramID `json:"program"`
-	Level      Level     `json:"level"`
-	OccurredAt time.Time `json:"occurredAt"`
+	Patient PatientID `json:"patient"`
+	Program ProgramID `json:"program"`
+	Level   Level     `json:"level"`
+	// SourceSetting is an imported episode's setting code in its source
+	// (e.g. TEDS-D SERVICES "5"), kept because several source settings map
+	// to one level and analysts compare outcomes by the source's own codes.
+	SourceSetting string    `json:"sourceSetting,omitempty"`
+	OccurredAt    time.Time `json:"occurredAt"`
 }
 
 // MeasureRecorded records a total score of an outcome instrument.
@@ -97,15 +106,21 @@ type Discharged struct {
 	Level       Level           `json:"level"`
 	Program     ProgramID       `json:"program"`
 	AlumniGroup GroupID         `json:"alumniGroup,omitempty"`
-	OccurredAt  time.Time       `json:"occurredAt"`
+	// StayUnknown marks an imported discharge whose source did not record
+	// the length of stay: the time between admission and discharge is a
+	// placeholder, so length-of-stay figures must leave the episode out.
+	StayUnknown bool      `json:"stayUnknown,omitempty"`
+	OccurredAt  time.Time `json:"occurredAt"`
 }
 
 // Readmitted starts a new episode of care after a discharge.
 type Readmitted struct {
-	Patient    PatientID `json:"patient"`
-	Program    ProgramID `json:"program"`
-	Level      Level     `json:"level"`
-	OccurredAt time.Time `json:"occurredAt"`
+	Patient PatientID `json:"patient"`
+	Program ProgramID `json:"program"`
+	Level   Level     `json:"level"`
+	// SourceSetting is as in Admitted.
+	SourceSetting string    `json:"sourceSetting,omitempty"`
+	OccurredAt    time.Time `json:"occurredAt"`
 }
 
 // Group stream events.

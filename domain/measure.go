@@ -55,7 +55,7 @@ func InstrumentByLOINC(code string) (Instrument, error) {
 			return in, nil
 		}
 	}
-	return 0, &InvalidError{Field: "instrument", Reason: "unknown LOINC code " + quote(code)}
+	return 0, &InvalidError{Field: "instrument", Reason: "unknown LOINC code"}
 }
 
 // String returns the wire name.

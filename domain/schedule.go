@@ -25,7 +25,7 @@ func DateOf(t time.Time) Date {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, &InvalidError{Field: "date", Reason: "date " + quote(s) + " is not YYYY-MM-DD"}
+		return Date{}, &InvalidError{Field: "date", Reason: "not a date in the form YYYY-MM-DD"}
 	}
 	return DateOf(t), nil
 }
@@ -77,7 +77,7 @@ type ClockTime int
 
 // ParseClockTime reads "HH:MM" (24-hour).
 func ParseClockTime(s string) (ClockTime, error) {
-	bad := &InvalidError{Field: "time", Reason: "time " + quote(s) + " is not HH:MM (24-hour)"}
+	bad := &InvalidError{Field: "time", Reason: "not a time in the form HH:MM (24-hour)"}
 	if len(s) != 5 || s[2] != ':' {
 		return 0, bad
 	}
