@@ -343,13 +343,15 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 func (r *Runner) setReady(ready bool) {
 	r.readyMu.Lock()
 	defer r.readyMu.Unlock()
-	switch was := r.ready.Load(); {
+	// The flag is set before the channel closes, so Ready is true for
+	// anyone woken by WaitReady.
+	was := r.ready.Swap(ready)
+	switch {
 	case ready && !was:
 		close(r.readyCh)
 	case !ready && was:
 		r.readyCh = make(chan struct{})
 	}
-	r.ready.Store(ready)
 }
 
 // Position is the position of the last event considered (applied or skipped).

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -383,5 +384,22 @@ func TestWaitForProjections(t *testing.T) {
 	}
 	if got := r.header.Get(PositionHeader); got == "" {
 		t.Error("query answer without a position header")
+	}
+}
+
+// TestWaitTimesOut checks that a waited command whose effect the
+// projections do not show in time is answered 202: durable, not yet visible.
+func TestWaitTimesOut(t *testing.T) {
+	st := newStack(t, func(c *Config) { c.WaitTimeout = 50 * time.Millisecond })
+	if err := st.runner.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	before := st.eventCount(t)
+	r := st.post(t, "/api/patients?wait=1", map[string]any{"source": "self", "name": "Late Example"})
+	if r.status != http.StatusAccepted || r.body["projected"] != false {
+		t.Fatalf("status %d: %s; want 202 and projected false", r.status, r.raw)
+	}
+	if st.eventCount(t) != before+1 {
+		t.Error("the command was not appended")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/projections"
@@ -80,6 +81,8 @@ var statusTable = []errorStatus{
 	{target: domain.ErrNotFound, status: http.StatusNotFound, code: domain.CodeNotFound},
 	{target: domain.ErrConflict, status: http.StatusConflict, code: "conflict"},
 	{target: domain.ErrRuleViolation, status: http.StatusUnprocessableEntity, code: "rule_violation"},
+	{target: commands.ErrInvalidKey, status: http.StatusBadRequest, code: invalidInput},
+	{target: commands.ErrConflictRetriesExhausted, status: http.StatusConflict, code: "concurrent_update"},
 	{target: eventstore.ErrWrongExpectedVersion, status: http.StatusConflict, code: "concurrent_update",
 		message: "the record changed while this command was decided; reload and try again"},
 	{target: eventstore.ErrStreamDeleted, status: http.StatusGone, code: "deleted",

@@ -239,12 +239,15 @@ func TestClientMessageErrors(t *testing.T) {
 		name string
 		msg  string
 		code string
+		// topic is the topic the refusal names, so the client can route it.
+		topic string
 	}{
-		{name: "unknown topic", msg: `{"subscribe":"everything"}`, code: "invalid_input"},
-		{name: "bad patient ID", msg: `{"subscribe":"patient:bob"}`, code: "invalid_input"},
-		{name: "unknown patient", msg: `{"subscribe":"patient:6f1e1c52-7a35-4c3e-9a7d-0d1c2b3a4f5e"}`, code: "not_found"},
+		{name: "unknown topic", msg: `{"subscribe":"everything"}`, code: "invalid_input", topic: "everything"},
+		{name: "bad patient ID", msg: `{"subscribe":"patient:bob"}`, code: "invalid_input", topic: "patient:bob"},
+		{name: "unknown patient", msg: `{"subscribe":"patient:6F1E1C52-7a35-4c3e-9a7d-0d1c2b3a4f5e"}`, code: "not_found",
+			topic: "patient:6f1e1c52-7a35-4c3e-9a7d-0d1c2b3a4f5e"},
 		{name: "unknown member", msg: `{"subscribe":"census","since":1}`, code: "unknown_field"},
-		{name: "bad position", msg: `{"subscribe":"census","after":"yesterday"}`, code: "invalid_input"},
+		{name: "bad position", msg: `{"subscribe":"census","after":"yesterday"}`, code: "invalid_input", topic: "census"},
 		{name: "neither subscribe nor unsubscribe", msg: `{}`, code: "malformed_message"},
 		{name: "not JSON", msg: `subscribe census`, code: "malformed_json"},
 	}
@@ -253,8 +256,8 @@ func TestClientMessageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			send(t, conn, tc.msg)
 			f := next(t, conn)
-			if f.Type != "error" || f.Error.Code != tc.code || f.Error.Message == "" {
-				t.Fatalf("got %+v, want an error %s", f, tc.code)
+			if f.Type != "error" || f.Error.Code != tc.code || f.Error.Message == "" || f.Topic != tc.topic {
+				t.Fatalf("got %+v, want an error %s about %q", f, tc.code, tc.topic)
 			}
 		})
 	}

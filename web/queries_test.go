@@ -301,9 +301,15 @@ func TestHealthAndReadiness(t *testing.T) {
 	if r := st.get(t, "/healthz"); r.status != http.StatusOK {
 		t.Errorf("healthz: status %d", r.status)
 	}
-	r := st.get(t, "/readyz")
-	if r.status != http.StatusOK || r.str("status") != "ready" {
-		t.Fatalf("readyz while caught up: status %d: %s", r.status, r.raw)
+	// WaitReady may return a moment before Ready reports true (the runner
+	// closes its ready channel before storing the flag), so poll.
+	var r reply
+	eventually(t, "readyz 200", func() bool {
+		r = st.get(t, "/readyz")
+		return r.status == http.StatusOK
+	})
+	if r.str("status") != "ready" || r.str("position") == "" {
+		t.Fatalf("readyz while caught up: %s", r.raw)
 	}
 	if err := st.runner.Stop(); err != nil {
 		t.Fatal(err)

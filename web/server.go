@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +72,13 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Metrics, when set, is served at GET /metrics (the registry's handler).
 	Metrics http.Handler
+	// ReadinessChecks are conditions GET /readyz requires besides a
+	// readable store and caught-up projections (a writable data directory
+	// with room left).
+	ReadinessChecks []ReadinessCheck
+	// Backup, when set, is served at GET /api/admin/backup (see admin.go);
+	// nil answers that the store is backed up by its own tools.
+	Backup Backuper
 	// WaitTimeout bounds how long a command asked to wait (?wait=1) waits
 	// for the projections; 0 means 5 s.
 	WaitTimeout time.Duration
@@ -94,6 +100,9 @@ type Server struct {
 	progress *progress
 	metrics  *metrics
 	handler  http.Handler
+
+	checks []ReadinessCheck
+	backup Backuper
 }
 
 // New builds a server and starts its hub.
@@ -114,6 +123,8 @@ func New(cfg Config) (*Server, error) {
 		location:    cfg.Location,
 		log:         cfg.Logger,
 		waitTimeout: cfg.WaitTimeout,
+		checks:      cfg.ReadinessChecks,
+		backup:      cfg.Backup,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -129,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.progress = newProgress(cfg.Projections.Position)
 	s.hub = NewHub(cfg.Projections, s.log, cfg.Hub)
-	m, err := newMetrics(cfg.Registerer, s.hub)
+	m, err := newMetrics(cfg.Registerer, s)
 	if err != nil {
 		s.hub.Close()
 		return nil, fmt.Errorf("web: registering metrics: %w", err)
@@ -143,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics != nil {
 		mux.Handle("GET "+metricsPath, cfg.Metrics)
 	}
+	mux.Handle("GET "+BackupPath, http.HandlerFunc(s.serveBackup))
 	s.handler = s.middleware(s.dispatch(mux, cfg.UI))
 	return s, nil
 }
@@ -262,29 +274,4 @@ func (s *Server) Close() { s.hub.Close() }
 // healthz answers liveness: the process serves requests.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readyz answers 200 only when the projections have caught up with the
-// store, so a load balancer sends clinicians only to a server whose
-// screens are current; otherwise 503 says how far behind it is.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	pos := FormatPosition(s.projections.Position())
-	if s.projections.Ready() {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "position": pos})
-		return
-	}
-	reason := "the projections are catching up with the event store"
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
-	switch lag, err := s.projections.Lag(ctx); {
-	case err != nil:
-		reason = "the projections cannot reach the event store"
-	case lag.Events > 0:
-		behind := strconv.Itoa(lag.Events) + " events"
-		if lag.AtLeast {
-			behind = "at least " + behind
-		}
-		reason += ": " + behind + " behind"
-	}
-	writeError(w, r, s.log, &requestError{kind: errNotReady, code: "not_ready", message: reason})
 }

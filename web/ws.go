@@ -24,13 +24,13 @@ type wsClient struct {
 	topics map[string]sentView
 }
 
-// sentView is the last view a client received for a topic. data is shared
-// with every client that got the same frame (never copied, never
-// modified); it is nil when the client vouched for the view with its
-// "after" position instead, in which case only the position is compared.
+// sentView is the last view a client received for a topic: its position
+// and a checksum of its data (viewSum), which is 0 when the client vouched
+// for the view with its "after" position instead, in which case only the
+// position is compared.
 type sentView struct {
-	pos  eventstore.Position
-	data []byte
+	pos eventstore.Position
+	sum uint64
 }
 
 // maxClientMessage bounds a client's message: a subscription is a topic
@@ -85,8 +85,11 @@ func newUpgrader(allowed []string, log *slog.Logger) *websocket.Upgrader {
 	}
 }
 
-// serveWS upgrades the request and runs the connection: its writer in a
-// new goroutine, its reader in this one.
+// serveWS upgrades the request and runs the connection in two goroutines
+// of its own, a reader and a writer, then returns: the request's
+// goroutine, deep in the HTTP server's and the middleware's frames, is not
+// kept for the life of the connection (a large share of an idle
+// connection's memory).
 func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request) {
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -100,7 +103,7 @@ func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *ht
 		return
 	}
 	go h.writePump(c)
-	h.readPump(c)
+	go h.readPump(c)
 }
 
 // leave asks the hub to forget c, unless the hub is gone already.
@@ -156,19 +159,21 @@ func parseClientMessage(kind int, msg []byte) hubRequest {
 	case m.Unsubscribe != "":
 		topic, err := parseTopic(m.Unsubscribe)
 		if err != nil {
-			return hubRequest{err: err}
+			// The topic is echoed as sent, so the client can tell which
+			// of its subscriptions was refused.
+			return hubRequest{topic: m.Unsubscribe, err: err}
 		}
 		return hubRequest{topic: topic, unsubscribe: true}
 	}
 	topic, err := parseTopic(m.Subscribe)
 	if err != nil {
-		return hubRequest{err: err}
+		return hubRequest{topic: m.Subscribe, err: err}
 	}
 	req := hubRequest{topic: topic}
 	if m.After != nil {
 		pos, err := ParsePosition(*m.After)
 		if err != nil {
-			return hubRequest{err: badRequest(invalidInput, "after", err.Error())}
+			return hubRequest{topic: topic, err: badRequest(invalidInput, "after", err.Error())}
 		}
 		req.after = &pos
 	}

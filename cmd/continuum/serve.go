@@ -26,6 +26,7 @@ import (
 	"github.com/continuum-care/continuum/privacy"
 	"github.com/continuum-care/continuum/projections"
 	"github.com/continuum-care/continuum/web"
+	"github.com/continuum-care/continuum/web/ui"
 )
 
 // Files serve keeps in the data directory besides the embedded store's.
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&m.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
 	origins := fs.String("allowed-origins", "", "comma-separated origins besides the server's own that may open websockets")
 	tz := fs.String("tz", "", "the clinic's time zone (IANA name, e.g. America/Chicago); empty uses the machine's")
+	fs.Uint64Var(&m.MinFreeBytes, "min-free-bytes", ops.DefaultMinFreeBytes, "free space on the data directory's disk below which /readyz answers not ready")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -93,6 +95,9 @@ type Main struct {
 	// ShutdownTimeout bounds the wait for requests in flight on shutdown;
 	// 0 means 5 s.
 	ShutdownTimeout time.Duration
+	// MinFreeBytes is the free space on the data directory's disk below
+	// which the server reports not ready; 0 means ops.DefaultMinFreeBytes.
+	MinFreeBytes uint64
 
 	mu        sync.Mutex
 	addr      net.Addr
@@ -181,6 +186,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dataDir := ops.NewDataDir(m.DataDir, m.MinFreeBytes)
+	if err := dataDir.Register(registry); err != nil {
+		return err
+	}
 	store, err := m.openStore(registry)
 	if err != nil {
 		return err
@@ -218,9 +227,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	server, err := web.New(web.Config{
 		Commands: svc, Projections: runner, Keys: keys, Location: loc, Logger: log,
-		AllowedOrigins: m.AllowedOrigins,
-		Registerer:     registry,
-		Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+		AllowedOrigins:  m.AllowedOrigins,
+		UI:              ui.Handler(),
+		Registerer:      registry,
+		Metrics:         promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+		ReadinessChecks: []web.ReadinessCheck{dataDir.Check},
+		Backup:          backupOf(store),
 	})
 	if err != nil {
 		return err
@@ -242,8 +254,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	httpServer := &http.Server{
 		Handler:           server,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Bounds on reading a request and writing its answer (a waited
+		// command waits at most 5 s); websockets clear them on upgrade.
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	m.setAddr(ln.Addr())
 	scheme := "http"

@@ -111,6 +111,19 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	waitReady(t, base)
 
+	page, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /: status %d, type %q; want the UI's page", page.StatusCode, page.Header.Get("Content-Type"))
+	}
+	var apiErr struct{ Error struct{ Code string } }
+	if status := getJSON(t, base+"/api/no-such-route", &apiErr); status != http.StatusNotFound || apiErr.Error.Code != "not_found" {
+		t.Errorf("unknown API route: status %d, code %q; want a JSON 404, not the UI", status, apiErr.Error.Code)
+	}
+
 	defaults, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -156,11 +169,11 @@ func TestServeEndToEnd(t *testing.T) {
 	// twice and the person is still there, name and all.
 	base, _, _ = startMain(t, dir)
 	waitReady(t, base)
-	var page struct {
+	var journey struct {
 		Patient struct{ Name string }
 	}
-	if status := getJSON(t, base+"/api/patients/"+referred.Patient, &page); status != http.StatusOK || page.Patient.Name != "Eli End-to-End" {
-		t.Fatalf("after restart: status %d, name %q", status, page.Patient.Name)
+	if status := getJSON(t, base+"/api/patients/"+referred.Patient, &journey); status != http.StatusOK || journey.Patient.Name != "Eli End-to-End" {
+		t.Fatalf("after restart: status %d, name %q", status, journey.Patient.Name)
 	}
 	if status := getJSON(t, base+"/api/census", &census); status != http.StatusOK || len(census.Groups) != len(defaults.Groups) {
 		t.Fatalf("after restart: status %d, %d groups", status, len(census.Groups))
