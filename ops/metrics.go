@@ -1,7 +1,8 @@
 // Package ops holds what operators watch: the Prometheus metrics of the
-// store and the command path, registered on a Registerer passed in (never
-// the global one), with no personal data in any label: labels are event
-// types, rule codes, routes and status codes, all from closed sets.
+// store and the data directory, registered on a Registerer passed in
+// (never the global one), with no personal data in any label (labels are
+// event types and other closed sets), and the data directory's readiness
+// check. ops/deploy holds the Prometheus, alerting and Grafana kit.
 package ops
 
 import (
