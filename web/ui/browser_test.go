@@ -1,13 +1,16 @@
 package ui_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,6 +48,69 @@ var testNow = time.Date(2026, 11, 10, 15, 0, 0, 0, time.UTC)
 // with the embedded UI: real commands, projections, key store, hub.
 type app struct {
 	url string
+	ws  *wsGate
+}
+
+// wsGate stands between the browser and the websocket endpoint, so a test
+// can cut the live connection and keep it down, as a network outage or a
+// server restart would.
+type wsGate struct {
+	next  http.Handler
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+func (g *wsGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ws" {
+		g.mu.Lock()
+		down := g.down
+		g.mu.Unlock()
+		if down {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w = &hijackRecorder{ResponseWriter: w, gate: g}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// cut closes every websocket connection and refuses new ones until restore.
+func (g *wsGate) cut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.down = true
+	for _, c := range g.conns {
+		c.Close()
+	}
+	g.conns = nil
+}
+
+// restore accepts websocket connections again.
+func (g *wsGate) restore() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.down = false
+}
+
+// hijackRecorder remembers the connections the websocket upgrade takes over.
+type hijackRecorder struct {
+	http.ResponseWriter
+	gate *wsGate
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be hijacked")
+	}
+	conn, rw, err := hj.Hijack()
+	if err == nil {
+		h.gate.mu.Lock()
+		h.gate.conns = append(h.gate.conns, conn)
+		h.gate.mu.Unlock()
+	}
+	return conn, rw, err
 }
 
 func startApp(t *testing.T) *app {
@@ -78,7 +144,8 @@ func startApp(t *testing.T) *app {
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server)
+	gate := &wsGate{next: server}
+	ts := httptest.NewServer(gate)
 	t.Cleanup(func() {
 		ts.Close()
 		server.Close()
@@ -93,7 +160,7 @@ func startApp(t *testing.T) *app {
 	if err := runner.WaitReady(waitCtx); err != nil {
 		t.Fatalf("projections not ready: %v", err)
 	}
-	return &app{url: ts.URL}
+	return &app{url: ts.URL, ws: gate}
 }
 
 // post sends a command through the API, as another clinician's browser
@@ -442,6 +509,29 @@ func TestCensusBoardUpdatesLiveWithoutReload(t *testing.T) {
 		chromedp.ResetViewport())
 }
 
+func TestCensusReconnectsWithoutLosingChanges(t *testing.T) {
+	a := startApp(t)
+	ctx := tab(t)
+	within(t, ctx, 15*time.Second, "opening the census",
+		chromedp.Navigate(a.url+"/#/census"),
+		chromedp.WaitVisible(chromedp.CSS("#census-level-iop")))
+	until(t, ctx, 5*time.Second, "the live indicator says connected", `document.querySelector('#live-status').dataset.status === 'connected'`)
+	a.admitted(t, "Rosalind Achterberg", "iop-morning", "iop")
+	until(t, ctx, time.Second, "the first admission shows", `document.querySelector('#census-level-iop').textContent === '1'`)
+
+	a.ws.cut()
+	until(t, ctx, 5*time.Second, "the indicator says reconnecting", `document.querySelector('#live-status').dataset.status === 'reconnecting' && document.querySelector('#live-text').textContent === 'Reconnecting…'`)
+	// Changes made while the board is cut off must reach it on reconnect.
+	a.admitted(t, "Casimir Oyelaran", "iop-evening", "iop")
+	if got := text(t, ctx, "#census-level-iop"); got != "1" {
+		t.Fatalf("the board changed while cut off: %q", got)
+	}
+	a.ws.restore()
+	// The backoff starts at half a second and doubles per failed attempt.
+	until(t, ctx, 10*time.Second, "the board reconnects", `document.querySelector('#live-status').dataset.status === 'connected'`)
+	until(t, ctx, 2*time.Second, "the missed admission shows", `document.querySelector('#census-level-iop').textContent === '2'`)
+}
+
 func TestJourneyStepDownShowsOnTimeline(t *testing.T) {
 	a := startApp(t)
 	ctx := tab(t)
@@ -564,6 +654,13 @@ func TestClinicianPagesSearchRosterAndReferral(t *testing.T) {
 		until(t, ctx, 5*time.Second, "the new journey opens", `location.hash.startsWith('#/patients/') && document.querySelector('h1').textContent === 'Oluwaseun Haraldsdottir'`)
 		until(t, ctx, 5*time.Second, "the intake is on the timeline", `!!document.querySelector('.timeline [data-type="IntakeCompleted"]')`)
 		until(t, ctx, 5*time.Second, "admission is offered", `!!document.querySelector('#action-admit')`)
+	})
+
+	t.Run("an address that is not an ID is no page", func(t *testing.T) {
+		within(t, ctx, 15*time.Second, "opening a crafted address",
+			chromedp.Navigate(a.url+"/#/patients/..%2Fgroups%2Fcbt-anxiety"),
+			chromedp.WaitVisible(chromedp.CSS("h1")))
+		until(t, ctx, 5*time.Second, "the page says not found", `document.querySelector('h1').textContent === 'Page not found'`)
 	})
 
 	t.Run("groups index links to rosters", func(t *testing.T) {

@@ -12,11 +12,9 @@ import * as patients from './views/patients.js';
 import * as referral from './views/referral.js';
 import * as journey from './views/journey.js';
 import * as groups from './views/groups.js';
+import * as outcomes from './views/outcomes.js';
 
 // Route table: pattern segments, ":name" captures one. The first match wins.
-// The analyst's outcomes page goes here as { pattern: 'outcomes', nav:
-// 'outcomes', title: 'Outcomes', mount: outcomes.mount }, next to its
-// navigation link in index.html (see the "Outcomes" comment there).
 const ROUTES = [
   { pattern: 'census', nav: 'census', title: 'Census', mount: census.mount },
   { pattern: 'patients', nav: 'patients', title: 'Patients', mount: patients.mount },
@@ -24,9 +22,14 @@ const ROUTES = [
   { pattern: 'patients/:id', nav: 'patients', title: 'Patient', mount: journey.mount },
   { pattern: 'groups', nav: 'groups', title: 'Groups', mount: groups.mountIndex },
   { pattern: 'groups/:id', nav: 'groups', title: 'Group', mount: groups.mountRoster },
+  { pattern: 'outcomes', nav: 'outcomes', title: 'Outcomes', mount: outcomes.mount },
 ];
 
 const DEFAULT_ROUTE = '#/census';
+
+// Route parameters are IDs: slugs and UUIDs. Anything else is not a page,
+// and never reaches an API path.
+const PARAM = /^[A-Za-z0-9-]{1,64}$/;
 
 function match(path) {
   const parts = path.split('/').filter(Boolean);
@@ -36,7 +39,7 @@ function match(path) {
     const params = {};
     let ok = true;
     for (let i = 0; i < pattern.length; i++) {
-      if (pattern[i].startsWith(':')) params[pattern[i].slice(1)] = decodeURIComponent(parts[i]);
+      if (pattern[i].startsWith(':') && PARAM.test(parts[i])) params[pattern[i].slice(1)] = parts[i];
       else if (pattern[i] !== parts[i]) { ok = false; break; }
     }
     if (ok) return { route, params };
@@ -114,9 +117,21 @@ const MIN_WALL_ZOOM = 0.7;
 function fitWall() {
   main.style.zoom = '';
   if (!document.documentElement.classList.contains('wall') || document.body.dataset.view !== 'census') return;
-  const available = window.innerHeight - document.querySelector('.topbar').offsetHeight;
-  const needed = main.scrollHeight;
-  if (needed > available) main.style.zoom = String(Math.max(MIN_WALL_ZOOM, available / needed));
+  const available = window.innerHeight - document.querySelector('.topbar').getBoundingClientRect().height;
+  // Zooming out also widens the grids, which then take fewer rows, so a
+  // few rounds converge on the largest zoom that fits.
+  let zoom = 1;
+  let best = MIN_WALL_ZOOM;
+  for (let round = 0; round < 4; round++) {
+    const height = main.getBoundingClientRect().height;
+    if (height <= available) {
+      best = Math.max(best, zoom);
+      if (zoom === 1 || available - height < 8) break;
+    }
+    zoom = Math.min(1, Math.max(MIN_WALL_ZOOM, zoom * (available / height)));
+    main.style.zoom = String(zoom);
+  }
+  main.style.zoom = best === 1 ? '' : String(best);
 }
 
 function wallMode() {

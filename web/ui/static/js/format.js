@@ -114,6 +114,16 @@ export function formatDays(days) {
   return `${rounded.toLocaleString()} ${rounded === 1 ? 'day' : 'days'}`;
 }
 
+/**
+ * personName is how a person appears to clinicians: their name, or what
+ * stands in its place when the key was destroyed (erased) or the record
+ * was imported without one.
+ */
+export function personName(p) {
+  if (p.erased) return 'Erased record';
+  return p.name || 'Unnamed (de-identified)';
+}
+
 /** plural picks the word for a count ("1 person", "3 people"). */
 export function plural(n, one, many) {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;

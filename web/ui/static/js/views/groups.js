@@ -7,7 +7,7 @@ import { getJSON } from '../api.js';
 import { loadCatalog, programName } from '../catalog.js';
 import { commandForm, whenField } from '../forms.js';
 import { groupList } from './census.js';
-import { levelLabel, humanize, formatDate, formatDay, formatPercent, plural } from '../format.js';
+import { levelLabel, humanize, formatDate, formatDay, formatPercent, plural, personName } from '../format.js';
 
 /** mountIndex lists every group with its seats and waitlist, live. */
 export function mountIndex(root, _params, { live }) {
@@ -100,7 +100,7 @@ export function mountRoster(root, { id }, { live, setTitle }) {
         roster.members.length === 0 ? h('p', { class: 'empty' }, 'No members yet.') : h('table', { class: 'data roster' },
           h('thead', {}, h('tr', {}, ['Name', 'Joined', 'Progress', 'Attendance'].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, roster.members.map((m) => h('tr', {},
-            h('th', { scope: 'row' }, h('a', { href: `#/patients/${m.patient}` }, m.erased ? 'Erased record' : (m.name || 'Unnamed'))),
+            h('th', { scope: 'row' }, h('a', { href: `#/patients/${m.patient}` }, personName(m))),
             h('td', {}, formatDay(m.joinedAt)),
             h('td', {}, progress(m, spec)),
             h('td', {}, attendanceSummary(m.attendance))))))),
@@ -108,7 +108,7 @@ export function mountRoster(root, { id }, { live, setTitle }) {
         h('h2', { id: 'roster-waitlist' }, 'Waitlist'),
         roster.waitlist.length === 0 ? h('p', { class: 'empty' }, 'Nobody is waiting.') : h('ol', { class: 'waitlist-list' },
           roster.waitlist.map((w) => h('li', {},
-            h('a', { href: `#/patients/${w.patient}` }, w.erased ? 'Erased record' : (w.name || 'Unnamed')),
+            h('a', { href: `#/patients/${w.patient}` }, personName(w)),
             h('span', { class: 'muted' }, ` waiting since ${formatDay(w.since)}`))))));
   }
 
@@ -191,7 +191,7 @@ function attendanceForm(groupId, current) {
     name: 'attendance',
     custom: (formId) => {
       const rows = members.map((m, i) => {
-        const name = m.erased ? 'Erased record' : (m.name || 'Unnamed');
+        const name = personName(m);
         const radios = ['present', 'absent', 'excused'].map((status) => {
           const rid = `${formId}-m${i}-${status}`;
           return h('span', { class: 'radio' },
@@ -246,7 +246,7 @@ function moduleCandidates(roster) {
   const modules = roster.definition?.modules || [];
   return roster.members.filter((m) => m.currentModule > 0).map((m) => ({
     value: m.patient,
-    label: `${m.erased ? 'Erased record' : m.name} — module ${m.currentModule}: ${modules[m.currentModule - 1]?.name || ''}`,
+    label: `${personName(m)} — module ${m.currentModule}: ${modules[m.currentModule - 1]?.name || ''}`,
   }));
 }
 

@@ -9,10 +9,13 @@ import { loadCatalog, programOptions, groupOptions, groupName } from '../catalog
 import { commandForm, whenField } from '../forms.js';
 import { swimlanes, measureChart } from '../charts.js';
 import {
-  levelLabel, levelRank, humanize, formatDate, formatDay, formatDateTime, formatPercent,
+  levelLabel, levelRank, humanize, formatDate, formatDay, formatDateTime, formatPercent, personName,
 } from '../format.js';
 
+// A person referred a moment ago may not have reached the read models
+// yet: the journey asks again a few times before giving up on the topic.
 const RETRY_NOT_FOUND_MS = 1000;
+const RETRY_NOT_FOUND_TIMES = 10;
 
 /** mount shows the journey of the patient params.id in root. */
 export function mount(root, { id }, { live, setTitle }) {
@@ -50,7 +53,7 @@ export function mount(root, { id }, { live, setTitle }) {
   }
 
   function renderHeader() {
-    const name = person.erased ? 'Erased record' : (person.name || 'Unnamed (de-identified)');
+    const name = personName(person);
     heading.textContent = name;
     setTitle(name);
     const status = journey?.status || person.status;
@@ -150,6 +153,7 @@ export function mount(root, { id }, { live, setTitle }) {
   loadPerson();
   const topic = `patient:${id}`;
   let retry = 0;
+  let retries = 0;
   const stopLive = live.subscribe(topic, (data) => {
     const before = journey;
     journey = data;
@@ -160,8 +164,8 @@ export function mount(root, { id }, { live, setTitle }) {
     renderJourney();
     panel.firstElementChild?.refresh?.();
   }, (err) => {
-    // A person referred a moment ago may not have reached the read models yet.
-    if (err.code === 'not_found' && !stopped) {
+    if (err.code === 'not_found' && !stopped && retries < RETRY_NOT_FOUND_TIMES) {
+      retries += 1;
       retry = setTimeout(() => live.resubscribe(topic), RETRY_NOT_FOUND_MS);
     }
   });
@@ -293,7 +297,7 @@ function levelChangeForm(kind, id, catalog, current, done) {
 
 function measureForm(id, catalog, done) {
   const ranges = Object.fromEntries(catalog.instruments.map((i) => [i.id, i]));
-  return commandForm({
+  const form = commandForm({
     id: 'measure',
     title: 'Measure',
     description: `Total score: PHQ-9 ${ranges.phq9?.min ?? 0}–${ranges.phq9?.max ?? 27}, GAD-7 ${ranges.gad7?.min ?? 0}–${ranges.gad7?.max ?? 21}.`,
@@ -307,6 +311,14 @@ function measureForm(id, catalog, done) {
     success: (r, v) => `${humanize(v.instrument)} ${v.score} recorded.`,
     onSuccess: (r, v, message) => done(message),
   });
+  // The score's bounds follow the instrument chosen.
+  const instrument = form.querySelector('#form-measure-instrument');
+  const score = form.querySelector('#form-measure-score');
+  instrument.addEventListener('change', () => {
+    const range = ranges[instrument.value];
+    if (range) { score.min = String(range.min); score.max = String(range.max); }
+  });
+  return form;
 }
 
 /** intakeFields are the assessment's controls, shared by the referral page. */

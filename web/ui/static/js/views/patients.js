@@ -6,7 +6,7 @@
 import { h } from '../dom.js';
 import { getJSON } from '../api.js';
 import { loadCatalog, programOptions, groupOptions } from '../catalog.js';
-import { levelLabel, humanize, formatDate, plural } from '../format.js';
+import { levelLabel, humanize, formatDate, plural, personName } from '../format.js';
 
 const SEARCH_DELAY_MS = 250;
 const PAGE_SIZE = 200;
@@ -118,7 +118,7 @@ function table(patients) {
     const where = p.level ? levelLabel(p.level) : '—';
     const groups = (p.groups || []).map((g) => (g.role === 'waitlisted' ? `${g.name || g.group} (waitlist)` : (g.name || g.group)));
     const tr = h('tr', { class: 'clickable' },
-      h('th', { scope: 'row' }, h('a', { href, class: 'patient-link' }, p.erased ? 'Erased record' : (p.name || 'Unnamed (de-identified)'))),
+      h('th', { scope: 'row' }, h('a', { href, class: 'patient-link' }, personName(p))),
       h('td', {}, h('span', { class: ['status', `status-${p.status}`] }, humanize(p.status))),
       h('td', {}, where),
       h('td', {}, p.programName || p.program || '—'),
