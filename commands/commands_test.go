@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +162,40 @@ func TestConcurrentServicesRetryOnConflict(t *testing.T) {
 	ok.Range(func(any, any) bool { succeeded++; return true })
 	if got := len(recs) - 2; got != succeeded || succeeded < perService {
 		t.Fatalf("%d measures recorded for %d acknowledged commands (of %d)", got, succeeded, 2*perService)
+	}
+}
+
+func TestPatientBatchIsAllOrNothing(t *testing.T) {
+	svc, store := newService(t)
+	ctx := context.Background()
+	refer := domain.Refer{Patient: pid, Source: domain.SourceAccessLine, At: now.Add(-72 * time.Hour)}
+	intake := domain.CompleteIntake{Patient: pid, PHQ9: 12, GAD7: 9, RecommendedLevel: domain.PHP, AgeYears: 40, At: now.Add(-48 * time.Hour)}
+	admit := domain.Admit{Patient: pid, Program: "php", Level: domain.PHP, At: now.Add(-24 * time.Hour)}
+	badStep := domain.StepDown{Patient: pid, To: domain.Inpatient, Program: "inpatient-unit", At: now.Add(-time.Hour)}
+
+	_, err := svc.PatientBatch(ctx, meta("row-1"), []domain.PatientCommand{refer, intake, admit, badStep})
+	if domain.ErrorCode(err) != domain.CodeNotAStepDown {
+		t.Fatalf("batch with a step-down to inpatient = %v, want not_a_step_down", err)
+	}
+	if n := streamLen(t, store, domain.PatientStream(pid)); n != 0 {
+		t.Fatalf("refused batch appended %d events", n)
+	}
+	res, err := svc.PatientBatch(ctx, meta("row-1"), []domain.PatientCommand{refer, intake, admit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Events); got != "[Referred IntakeCompleted Admitted]" || res.Revision != 2 {
+		t.Fatalf("batch = %+v", res)
+	}
+	again, err := svc.PatientBatch(ctx, meta("row-1"), []domain.PatientCommand{refer, intake, admit})
+	if err != nil || !again.Duplicate || fmt.Sprint(again.Events) != fmt.Sprint(res.Events) {
+		t.Fatalf("retried batch = %+v, %v", again, err)
+	}
+	if n := streamLen(t, store, domain.PatientStream(pid)); n != 3 {
+		t.Fatalf("stream has %d events, want 3", n)
+	}
+	other := domain.Refer{Patient: "1b7f6a2e-9c1d-4e5f-8a7b-1c2d3e4f5a6b", Source: domain.SourceSelf, At: now}
+	if _, err := svc.PatientBatch(ctx, meta("mixed"), []domain.PatientCommand{refer, other}); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("batch across two patients = %v, want invalid", err)
 	}
 }

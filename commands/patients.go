@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"time"
 
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/privacy"
@@ -39,6 +40,37 @@ func (s *Service) Refer(ctx context.Context, sealer Sealer, m Meta, c Refer) (Re
 // step-up, discharge, readmit; Refer without personal data).
 func (s *Service) Patient(ctx context.Context, m Meta, c domain.PatientCommand) (Result, error) {
 	return execute[domain.Patient, domain.PatientCommand](ctx, s, c.StreamName(), m, c)
+}
+
+// PatientBatch decides several commands on one patient's stream in order,
+// each against the state the previous ones leave, and appends all their
+// events in one atomic append: an import row becomes a whole episode or
+// nothing. A refusal of any command refuses the batch.
+func (s *Service) PatientBatch(ctx context.Context, m Meta, cmds []domain.PatientCommand) (Result, error) {
+	if len(cmds) == 0 {
+		return Result{}, &domain.InvalidError{Field: "commands", Reason: "empty batch"}
+	}
+	stream := cmds[0].StreamName()
+	for _, c := range cmds[1:] {
+		if c.StreamName() != stream {
+			return Result{}, &domain.InvalidError{Field: "commands", Reason: "a batch addresses one patient"}
+		}
+	}
+	return decideAndAppend[domain.Patient, domain.PatientCommand](ctx, s, stream, m, func(state *domain.Patient, now time.Time) ([]domain.Event, error) {
+		next := *state // Patient folds by assignment, so a copy is independent
+		var all []domain.Event
+		for _, c := range cmds {
+			events, err := next.Decide(c, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range events {
+				next.Evolve(e)
+			}
+			all = append(all, events...)
+		}
+		return all, nil
+	})
 }
 
 // Program executes a program command (create, change).

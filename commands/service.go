@@ -80,7 +80,8 @@ type Option func(*Service)
 // WithClock sets the decision clock (tests, simulations).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// WithCacheSize bounds how many folded streams stay in memory (default 4096).
+// WithCacheSize sets how many folded streams stay in memory (default 4096;
+// up to twice as many between evictions).
 func WithCacheSize(n int) Option { return func(s *Service) { s.maxLive = n } }
 
 // New returns a Service on store.
@@ -165,14 +166,15 @@ func (s *Service) entry(stream string) *streamEntry {
 	e := &streamEntry{revision: -1, recent: map[uuid.UUID]eventRecord{}}
 	s.streams[stream] = e
 	s.lru = append(s.lru, stream)
-	if len(s.lru) > s.maxLive {
-		// Forget the oldest entries; one in use stays valid for its holder
-		// and is simply read again from the store next time.
+	if len(s.lru) >= 2*s.maxLive {
+		// Forget the oldest half at once, so eviction costs O(1) per new
+		// stream. An entry in use stays valid for its holder and is simply
+		// read again from the store next time.
 		drop := len(s.lru) - s.maxLive
 		for _, name := range s.lru[:drop] {
 			delete(s.streams, name)
 		}
-		s.lru = append([]string(nil), s.lru[drop:]...)
+		s.lru = append(s.lru[:0], s.lru[drop:]...)
 	}
 	return e
 }
@@ -183,6 +185,17 @@ func execute[S any, C any, P interface {
 	*S
 	aggregate[C]
 }](ctx context.Context, s *Service, stream string, m Meta, cmd C) (Result, error) {
+	return decideAndAppend[S, C, P](ctx, s, stream, m, func(state P, now time.Time) ([]domain.Event, error) {
+		return state.Decide(cmd, now)
+	})
+}
+
+// decideAndAppend is execute with any decision over the folded state:
+// one command, or several decided in order and appended as one.
+func decideAndAppend[S any, C any, P interface {
+	*S
+	aggregate[C]
+}](ctx context.Context, s *Service, stream string, m Meta, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
 	if m.IdempotencyKey == "" || len(m.IdempotencyKey) > maxKeyLen {
 		return Result{}, ErrInvalidKey
 	}
@@ -200,7 +213,7 @@ func execute[S any, C any, P interface {
 		if res, ok := e.duplicate(stream, m.IdempotencyKey); ok {
 			return res, nil
 		}
-		events, err := state.Decide(cmd, s.now())
+		events, err := decide(state, s.now())
 		if err != nil {
 			return Result{}, err
 		}

@@ -47,7 +47,7 @@ func canonicalEvents() []Event {
 		SteppedDown{Patient: alice, From: PHP, To: IOP, Program: "iop-evening", OccurredAt: t0},
 		SteppedUp{Patient: alice, From: IOP, To: PHP, Program: "php", OccurredAt: t0},
 		Discharged{Patient: alice, Reason: DischargeCompleted, Level: Outpatient, Program: "group-center", AlumniGroup: "alumni-support", OccurredAt: t0},
-		Readmitted{Patient: alice, Program: "iop-morning", Level: IOP, OccurredAt: t0},
+		Readmitted{Patient: alice, Program: "iop-morning", Level: IOP, SourceSetting: "6", OccurredAt: t0},
 		GroupCreated{Group: "cbt-anxiety", GroupSpec: spec, OccurredAt: t0},
 		GroupChanged{Group: "cbt-anxiety", GroupSpec: changed, OccurredAt: t0},
 		MemberJoined{Group: "cbt-anxiety", Patient: alice, Module: 1, OccurredAt: t0},

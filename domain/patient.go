@@ -76,7 +76,11 @@ type CompleteIntake struct {
 	PrimaryCare       bool
 	IndividualTherapy bool
 	AgeYears          int
-	At                time.Time
+	// ScoresUnknown and AgeUnknown record that an imported source had no
+	// baseline scores or age; the placeholders must then be zero.
+	ScoresUnknown bool
+	AgeUnknown    bool
+	At            time.Time
 }
 
 // Admit starts the first episode of care; it needs a completed intake.
@@ -84,7 +88,10 @@ type Admit struct {
 	Patient PatientID
 	Program ProgramID
 	Level   Level
-	At      time.Time
+	// SourceSetting is an imported episode's setting code in its source
+	// (see Admitted); empty for episodes recorded here.
+	SourceSetting string
+	At            time.Time
 }
 
 // RecordMeasure records an instrument's total score. Measures are accepted
@@ -119,6 +126,9 @@ type Discharge struct {
 	Patient     PatientID
 	Reason      DischargeReason
 	AlumniGroup GroupID
+	// StayUnknown marks an imported discharge without a recorded length of
+	// stay (see Discharged).
+	StayUnknown bool
 	At          time.Time
 }
 
@@ -128,7 +138,9 @@ type Readmit struct {
 	Patient PatientID
 	Program ProgramID
 	Level   Level
-	At      time.Time
+	// SourceSetting is as in Admit.
+	SourceSetting string
+	At            time.Time
 }
 
 // StreamName returns the patient's stream.
@@ -243,6 +255,12 @@ func (p Patient) completeIntake(c CompleteIntake, now time.Time) ([]Event, error
 	if err := p.inOrder(at); err != nil {
 		return nil, err
 	}
+	if c.ScoresUnknown && (c.PHQ9 != 0 || c.GAD7 != 0) {
+		return nil, &InvalidError{Field: "scoresUnknown", Reason: "unknown baseline scores must be left at zero"}
+	}
+	if c.AgeUnknown && c.AgeYears != 0 {
+		return nil, &InvalidError{Field: "ageUnknown", Reason: "an unknown age must be left at zero"}
+	}
 	if !PHQ9.InRange(c.PHQ9) {
 		return nil, &ScoreOutOfRangeError{Instrument: PHQ9, Score: c.PHQ9}
 	}
@@ -258,8 +276,27 @@ func (p Patient) completeIntake(c CompleteIntake, now time.Time) ([]Event, error
 	return []Event{IntakeCompleted{
 		Patient: c.Patient, PHQ9: c.PHQ9, GAD7: c.GAD7, RecommendedLevel: c.RecommendedLevel,
 		PrimaryCare: c.PrimaryCare, IndividualTherapy: c.IndividualTherapy, AgeYears: c.AgeYears,
-		OccurredAt: utc(at),
+		ScoresUnknown: c.ScoresUnknown, AgeUnknown: c.AgeUnknown, OccurredAt: utc(at),
 	}}, nil
+}
+
+// maxSourceSettingLen bounds a source's setting code; real codes are a few
+// characters (TEDS-D uses 1 to 8).
+const maxSourceSettingLen = 16
+
+// checkSourceSetting accepts an empty code or a short code of letters and
+// digits, so a code is safe in reports, CSV files and URLs.
+func checkSourceSetting(code string) error {
+	if len(code) > maxSourceSettingLen {
+		return &InvalidError{Field: "sourceSetting", Reason: "source setting code is longer than 16 characters"}
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return &InvalidError{Field: "sourceSetting", Reason: "source setting code must be letters and digits"}
+		}
+	}
+	return nil
 }
 
 // checkPlacement validates the program and level of an admission or move.
@@ -292,7 +329,10 @@ func (p Patient) admit(c Admit, now time.Time) ([]Event, error) {
 	if err := checkPlacement(c.Program, c.Level); err != nil {
 		return nil, err
 	}
-	return []Event{Admitted{Patient: c.Patient, Program: c.Program, Level: c.Level, OccurredAt: utc(at)}}, nil
+	if err := checkSourceSetting(c.SourceSetting); err != nil {
+		return nil, err
+	}
+	return []Event{Admitted{Patient: c.Patient, Program: c.Program, Level: c.Level, SourceSetting: c.SourceSetting, OccurredAt: utc(at)}}, nil
 }
 
 func (p Patient) recordMeasure(c RecordMeasure, now time.Time) ([]Event, error) {
@@ -365,7 +405,7 @@ func (p Patient) discharge(c Discharge, now time.Time) ([]Event, error) {
 	}
 	return []Event{Discharged{
 		Patient: c.Patient, Reason: c.Reason, Level: p.Level, Program: p.Program,
-		AlumniGroup: c.AlumniGroup, OccurredAt: utc(at),
+		AlumniGroup: c.AlumniGroup, StayUnknown: c.StayUnknown, OccurredAt: utc(at),
 	}}, nil
 }
 
@@ -386,7 +426,10 @@ func (p Patient) readmit(c Readmit, now time.Time) ([]Event, error) {
 	if err := checkPlacement(c.Program, c.Level); err != nil {
 		return nil, err
 	}
-	return []Event{Readmitted{Patient: c.Patient, Program: c.Program, Level: c.Level, OccurredAt: utc(at)}}, nil
+	if err := checkSourceSetting(c.SourceSetting); err != nil {
+		return nil, err
+	}
+	return []Event{Readmitted{Patient: c.Patient, Program: c.Program, Level: c.Level, SourceSetting: c.SourceSetting, OccurredAt: utc(at)}}, nil
 }
 
 // Evolve folds one event of the patient's stream into the state. It never

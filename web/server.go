@@ -79,6 +79,9 @@ type Config struct {
 	// Backup, when set, is served at GET /api/admin/backup (see admin.go);
 	// nil answers that the store is backed up by its own tools.
 	Backup Backuper
+	// Outcomes, when set, serves the analysts' outcomes replay at
+	// GET /api/outcomes (projections/outcomes.Handler); nil answers 404.
+	Outcomes http.Handler
 	// WaitTimeout bounds how long a command asked to wait (?wait=1) waits
 	// for the projections; 0 means 5 s.
 	WaitTimeout time.Duration
@@ -101,8 +104,9 @@ type Server struct {
 	metrics  *metrics
 	handler  http.Handler
 
-	checks []ReadinessCheck
-	backup Backuper
+	checks   []ReadinessCheck
+	backup   Backuper
+	analysis http.Handler
 }
 
 // New builds a server and starts its hub.
@@ -125,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		waitTimeout: cfg.WaitTimeout,
 		checks:      cfg.ReadinessChecks,
 		backup:      cfg.Backup,
+		analysis:    cfg.Outcomes,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -200,11 +205,22 @@ func (s *Server) routes(ws http.HandlerFunc) []route {
 		{"GET", "/api/groups/{id}", http.HandlerFunc(s.roster)},
 		{"GET", "/api/programs", http.HandlerFunc(s.programs)},
 		{"GET", "/api/catalog", http.HandlerFunc(s.catalog)},
+		{"GET", "/api/outcomes", s.outcomes()},
 		{"GET", "/api/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"GET", "/ws", ws},
 		{"GET", "/healthz", http.HandlerFunc(s.healthz)},
 		{"GET", "/readyz", http.HandlerFunc(s.readyz)},
 	}
+}
+
+// outcomes is the configured outcomes handler, or a JSON 404 without one.
+func (s *Server) outcomes() http.Handler {
+	if s.analysis != nil {
+		return s.analysis
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, &requestError{kind: errNoRoute, code: "not_found", message: "outcomes are not served by this server"})
+	})
 }
 
 // uiPattern names UI requests in logs.

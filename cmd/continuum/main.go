@@ -28,6 +28,11 @@ var commands = map[string]command{
 	"serve":      {summary: "run the web application (census board, journeys, API) on the embedded store or --store esdb://…", run: runServe},
 	"eventstore": {summary: "serve the embedded store over the EventStoreDB/KurrentDB gRPC protocol (esdb://…)", run: runEventstore},
 	"bench":      {summary: "measure the disk, the store and replay; --json prints one JSON object", run: runBench},
+	"outcomes":   {summary: "replay the log (or up to --as-of) into outcome figures: --format json|csv|html", run: runOutcomes},
+	"import":     {summary: "import episodes from other systems' files: import tedsd --data DIR FILE…", run: runImport},
+	"backup":     {summary: "download a verified, consistent copy of a running server's embedded store (--addr, --out)", run: runBackup},
+	"restore":    {summary: "replace a stopped server's embedded store with a backup (--data DIR FILE); projections rebuild", run: runRestore},
+	"rebuild":    {summary: "replay the whole log into fresh projections while the server is stopped, reporting events/s", run: runRebuild},
 }
 
 // errUsage marks a bad command line: exit status 2 after the usage text.

@@ -25,6 +25,7 @@ import (
 	"github.com/continuum-care/continuum/ops"
 	"github.com/continuum-care/continuum/privacy"
 	"github.com/continuum-care/continuum/projections"
+	"github.com/continuum-care/continuum/projections/outcomes"
 	"github.com/continuum-care/continuum/web"
 	"github.com/continuum-care/continuum/web/ui"
 )
@@ -233,6 +234,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Metrics:         promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 		ReadinessChecks: []web.ReadinessCheck{dataDir.Check},
 		Backup:          backupOf(store),
+		Outcomes:        outcomes.Handler(store, loc),
 	})
 	if err != nil {
 		return err

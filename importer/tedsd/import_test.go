@@ -1,0 +1,210 @@
+package tedsd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/continuum-care/continuum/commands"
+	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/memstore"
+	"github.com/continuum-care/continuum/importer/tedsd/tedsdtest"
+)
+
+// clock is the import's "now": 2024's files are complete.
+var clock = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func newService(t *testing.T) (*commands.Service, eventstore.Store) {
+	t.Helper()
+	store := memstore.New()
+	t.Cleanup(func() { store.Close() })
+	return commands.New(store, commands.WithClock(func() time.Time { return clock })), store
+}
+
+func importFile(t *testing.T, svc Commander, file []byte, problems io.Writer) Summary {
+	t.Helper()
+	s, err := Import(context.Background(), svc, bytes.NewReader(file), Options{Workers: 8, Now: func() time.Time { return clock }, Problems: problems})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// countAll counts the events in the store.
+func countAll(t *testing.T, store eventstore.Store) int {
+	t.Helper()
+	evs, err := store.ReadAll(context.Background(), eventstore.ReadAllOptions{From: eventstore.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+func TestImportIsIdempotentAndSkipsMalformedRows(t *testing.T) {
+	var file bytes.Buffer
+	if err := tedsdtest.Write(&file, tedsdtest.Options{Rows: 300, Seed: 7, Year: 2023, FirstCaseID: 1000, MissingShare: 0.05}); err != nil {
+		t.Fatal(err)
+	}
+	width := len(tedsdtest.Header)
+	badRow := func(edit func(cells []string)) string {
+		cells := make([]string, width)
+		for i, name := range tedsdtest.Header {
+			cells[i] = map[string]string{"DISYR": "2023", "CASEID": "999999", "SERVICES": "7", "SERVICES_D": "7", "REASON": "1", "LOS": "5"}[name]
+			if cells[i] == "" {
+				cells[i] = "-9"
+			}
+		}
+		edit(cells)
+		return strings.Join(cells, ",") + "\n"
+	}
+	col := func(name string) int {
+		for i, n := range tedsdtest.Header {
+			if n == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return 0
+	}
+	file.WriteString(badRow(func(c []string) { c[col("REASON")] = "9" }))             // line 302
+	file.WriteString(badRow(func(c []string) { c[col("SERVICES")] = "-9" }))          // line 303
+	file.WriteString(badRow(func(c []string) { c[col("LOS")] = "ten" }))              // line 304
+	file.WriteString(strings.TrimSuffix(badRow(func(c []string) {}), ",-9\n") + "\n") // line 305: a field short
+	file.WriteString(badRow(func(c []string) { c[col("REASON")] = "0" }))             // line 306
+
+	svc, store := newService(t)
+	var problems bytes.Buffer
+	first := importFile(t, svc, file.Bytes(), &problems)
+	want := Summary{Rows: 305, Imported: 300, Skipped: 5, SkippedBy: map[string]int{
+		"REASON unknown code": 2, "SERVICES missing": 1, "LOS not an integer": 1, "row wrong number of fields": 1,
+	}}
+	if !reflect.DeepEqual(first, want) {
+		t.Errorf("summary %+v, want %+v", first, want)
+	}
+	for _, line := range []string{"line 302: REASON unknown code (9)", "line 303: SERVICES missing", `line 304: LOS not an integer ("ten")`, "line 305: row wrong number of fields", "line 306: REASON unknown code (0)"} {
+		if !strings.Contains(problems.String(), line) {
+			t.Errorf("problems lack %q:\n%s", line, problems.String())
+		}
+	}
+	// A skipped row wrote nothing: CASEID 999999 has no stream.
+	if _, err := store.ReadStream(context.Background(), domain.PatientStream(PatientID(2023, 999999)), eventstore.ReadStreamOptions{From: eventstore.StreamStart}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Errorf("a malformed row's patient stream: %v, want none", err)
+	}
+	events := countAll(t, store)
+
+	// The same file again, through a fresh service (a new process): nothing new.
+	second := importFile(t, commands.New(store, commands.WithClock(func() time.Time { return clock })), file.Bytes(), nil)
+	want.Imported, want.AlreadyImported = 0, 300
+	if !reflect.DeepEqual(second, want) {
+		t.Errorf("second summary %+v, want %+v", second, want)
+	}
+	if n := countAll(t, store); n != events {
+		t.Errorf("the second import appended %d events", n-events)
+	}
+}
+
+func TestImportedEpisodeEvents(t *testing.T) {
+	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS,AGE,STFIPS\n42,2022,5,7,2,-9,-9,36\n"
+	svc, store := newService(t)
+	s := importFile(t, svc, []byte(file), nil)
+	if s.Imported != 1 {
+		t.Fatalf("summary %+v, want one episode", s)
+	}
+	evs, err := store.ReadStream(context.Background(), domain.PatientStream(PatientID(2022, 42)), eventstore.ReadStreamOptions{From: eventstore.StreamStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, rec := range evs {
+		e, m, err := domain.Decode(rec.Type, rec.Data, rec.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, rec.Type)
+		if !m.Estimated {
+			t.Errorf("%s: clinical time not marked estimated", rec.Type)
+		}
+		switch e := e.(type) {
+		case domain.Admitted:
+			if e.SourceSetting != "5" || e.Level != domain.Residential || e.Program != "tedsd-st36" {
+				t.Errorf("admission %+v", e)
+			}
+		case domain.IntakeCompleted:
+			if !e.ScoresUnknown || !e.AgeUnknown {
+				t.Errorf("intake %+v, want unknown scores and age", e)
+			}
+		case domain.SteppedDown:
+			if e.To != domain.Outpatient {
+				t.Errorf("step-down %+v", e)
+			}
+		case domain.Discharged:
+			if !e.StayUnknown || e.Reason != domain.DischargeDroppedOut || e.Level != domain.Outpatient {
+				t.Errorf("discharge %+v", e)
+			}
+		}
+	}
+	want := []string{"Referred", "IntakeCompleted", "Admitted", "SteppedDown", "Discharged"}
+	if !reflect.DeepEqual(types, want) {
+		t.Errorf("events %v, want %v", types, want)
+	}
+}
+
+// failingOnce is a Commander whose store fails on the first append.
+type failingOnce struct {
+	Commander
+	failed bool
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingOnce) PatientBatch(ctx context.Context, m commands.Meta, cmds []domain.PatientCommand) (commands.Result, error) {
+	if !f.failed {
+		f.failed = true
+		return commands.Result{}, errDiskFull
+	}
+	return f.Commander.PatientBatch(ctx, m, cmds)
+}
+
+func TestAFailedImportLeavesNoHalfEpisodeAndCompletesOnTheNextRun(t *testing.T) {
+	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n"
+	svc, store := newService(t)
+	_, err := Import(context.Background(), &failingOnce{Commander: svc}, strings.NewReader(file), Options{Workers: 1, Now: func() time.Time { return clock }})
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("error %v, want the store's failure on line 2", err)
+	}
+	if n := countAll(t, store); n != 0 {
+		t.Fatalf("%d events after the failure, want none: an episode is written whole or not at all", n)
+	}
+	s := importFile(t, svc, []byte(file), nil)
+	if s.Imported != 1 || s.AlreadyImported != 0 {
+		t.Errorf("summary %+v, want the row imported", s)
+	}
+	if n := countAll(t, store); n != 4 {
+		t.Errorf("%d events, want referral, intake, admission, discharge", n)
+	}
+}
+
+func TestImportReportsProgress(t *testing.T) {
+	var file bytes.Buffer
+	if err := tedsdtest.Write(&file, tedsdtest.Options{Rows: 3 * progressEvery, Seed: 1, Year: 2022, FirstCaseID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := newService(t)
+	var reports []Progress
+	_, err := Import(context.Background(), svc, bytes.NewReader(file.Bytes()), Options{
+		Workers: 16, Now: func() time.Time { return clock }, Progress: func(p Progress) { reports = append(reports, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := reports[len(reports)-1]
+	if len(reports) != 4 || last.Rows != 3*progressEvery || last.Imported != 3*progressEvery || last.BytesRead != int64(file.Len()) {
+		t.Errorf("%d reports, the last %+v; want 4, the last at every row and byte", len(reports), last)
+	}
+}

@@ -1,0 +1,199 @@
+package outcomes
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// WriteJSON writes the report as indented JSON. encoding/json writes struct
+// fields in declaration order and every list is sorted, so the same report
+// always gives the same bytes.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Table is one CSV file of the report: a name (the file is Name + ".csv"),
+// a header and rows of cells. Empty cells are nulls.
+type Table struct {
+	Name   string
+	Header []string
+	Rows   [][]string
+}
+
+// WriteCSV writes one CSV file per table into dir, creating it if needed.
+func (r *Report) WriteCSV(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, t := range r.Tables() {
+		if err := writeTable(filepath.Join(dir, t.Name+".csv"), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeTable(path string, t Table) (err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, file.Close()) }()
+	buf := bufio.NewWriter(file)
+	w := csv.NewWriter(buf)
+	if err := w.Write(t.Header); err != nil {
+		return err
+	}
+	if err := w.WriteAll(t.Rows); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
+	}
+	return buf.Flush()
+}
+
+// Tables lays the report out as flat tables. The episode tables carry two
+// leading columns, slice ("all", "cohort" or "program") and key (the
+// cohort or program; empty for all), so one file holds every slice.
+func (r *Report) Tables() []Table {
+	type slice struct {
+		kind, key string
+		o         *Outcomes
+	}
+	slices := []slice{{"all", "", &r.Outcomes}}
+	for i := range r.ByCohort {
+		slices = append(slices, slice{"cohort", r.ByCohort[i].Cohort, &r.ByCohort[i].Outcomes})
+	}
+	for i := range r.ByProgram {
+		slices = append(slices, slice{"program", r.ByProgram[i].Program, &r.ByProgram[i].Outcomes})
+	}
+	episodeTable := func(name string, header []string, rows func(o *Outcomes) [][]string) Table {
+		t := Table{Name: name, Header: append([]string{"slice", "key"}, header...)}
+		for _, s := range slices {
+			for _, row := range rows(s.o) {
+				t.Rows = append(t.Rows, append([]string{s.kind, s.key}, row...))
+			}
+		}
+		return t
+	}
+
+	tables := []Table{{
+		Name: "summary", Header: []string{"name", "value"},
+		Rows: [][]string{
+			{"events_replayed", strconv.FormatInt(r.EventsReplayed, 10)},
+			{"events_after_as_of", strconv.FormatInt(r.EventsAfterAsOf, 10)},
+			{"as_of", text(r.AsOf)}, {"from", text(r.From)}, {"to", text(r.To)},
+			{"horizon", text(r.Horizon)}, {"time_zone", r.TimeZone}, {"cohort_period", r.CohortPeriod},
+		},
+	}}
+	tables = append(tables,
+		episodeTable("episodes", []string{"total", "closed", "open", "completed", "completion_rate", "estimated_dates"}, func(o *Outcomes) [][]string {
+			e := o.Episodes
+			return [][]string{{num(e.Total), num(e.Closed), num(e.Open), num(e.Completed), rate(e.CompletionRate), num(e.EstimatedDates)}}
+		}),
+		episodeTable("completion_by_level", []string{"level", "episodes", "completed", "rate", "open"}, func(o *Outcomes) (rows [][]string) {
+			for _, c := range o.CompletionByLevel {
+				rows = append(rows, []string{c.Level, num(c.Episodes), num(c.Completed), rate(c.Rate), num(c.Open)})
+			}
+			return rows
+		}),
+		episodeTable("completion_by_source_setting", []string{"setting", "episodes", "completed", "rate", "open"}, func(o *Outcomes) (rows [][]string) {
+			for _, c := range o.CompletionBySourceSetting {
+				rows = append(rows, []string{c.Setting, num(c.Episodes), num(c.Completed), rate(c.Rate), num(c.Open)})
+			}
+			return rows
+		}),
+		episodeTable("completion_by_reason", []string{"reason", "episodes", "rate"}, func(o *Outcomes) (rows [][]string) {
+			for _, c := range o.CompletionByReason {
+				rows = append(rows, []string{c.Reason, num(c.Episodes), rate(c.Rate)})
+			}
+			return rows
+		}),
+		episodeTable("length_of_stay", []string{"scope", "level", "count", "open", "unknown_length", "median", "p25", "p75", "mean"}, func(o *Outcomes) (rows [][]string) {
+			for _, s := range o.LengthOfStay {
+				rows = append(rows, []string{s.Scope, s.Level, num(s.Count), num(s.Open), num(s.UnknownLength), rate(s.Median), rate(s.P25), rate(s.P75), rate(s.Mean)})
+			}
+			return rows
+		}),
+		episodeTable("transitions", []string{"from", "to", "count", "rate"}, func(o *Outcomes) (rows [][]string) {
+			for _, t := range o.Transitions {
+				rows = append(rows, []string{t.From, t.To, num(t.Count), rate(t.Rate)})
+			}
+			return rows
+		}),
+		episodeTable("step_down", []string{"step_downs", "successful", "failed", "pending", "rate"}, func(o *Outcomes) [][]string {
+			s := o.StepDown
+			return [][]string{{num(s.StepDowns), num(s.Successful), num(s.Failed), num(s.Pending), rate(s.Rate)}}
+		}),
+		episodeTable("step_up", []string{"episodes", "stepped_up", "rate"}, func(o *Outcomes) [][]string {
+			s := o.StepUp
+			return [][]string{{num(s.Episodes), num(s.SteppedUp), rate(s.Rate)}}
+		}),
+		episodeTable("readmission_30d", []string{"discharges", "readmitted", "not_readmitted", "pending", "deaths", "rate"}, func(o *Outcomes) [][]string {
+			s := o.Readmission
+			return [][]string{{num(s.Discharges), num(s.Readmitted), num(s.NotReadmitted), num(s.Pending), num(s.Deaths), rate(s.Rate)}}
+		}),
+		episodeTable("measures", []string{"instrument", "population", "with_baseline", "followed_up", "baseline_mean", "last_mean", "change_mean",
+			"response", "response_rate", "remission", "remission_rate", "reliable_improvement", "reliable_improvement_rate"}, func(o *Outcomes) (rows [][]string) {
+			for _, m := range o.Measures {
+				rows = append(rows, []string{m.Instrument, m.Population, num(m.WithBaseline), num(m.FollowedUp),
+					rate(m.BaselineMean), rate(m.LastMean), rate(m.ChangeMean),
+					num(m.Response), rate(m.ResponseRate), num(m.Remission), rate(m.RemissionRate),
+					num(m.ReliableImprovement), rate(m.ReliableImprovementRate)})
+			}
+			return rows
+		}),
+	)
+
+	histogram := Table{Name: "length_of_stay_histogram", Header: []string{"level", "min_days", "max_days", "count"}}
+	for _, b := range r.LengthOfStayHistogram {
+		maxDays := ""
+		if b.MaxDays != nil {
+			maxDays = num(*b.MaxDays)
+		}
+		histogram.Rows = append(histogram.Rows, []string{b.Level, num(b.MinDays), maxDays, num(b.Count)})
+	}
+	trends := Table{Name: "measure_trends", Header: []string{"instrument", "week", "scores", "mean"}}
+	for _, p := range r.MeasureTrends {
+		trends.Rows = append(trends.Rows, []string{p.Instrument, num(p.Week), num(p.Scores), rate(p.Mean)})
+	}
+	groups := Table{Name: "groups", Header: []string{"group", "program", "members", "seatings", "completed", "left", "active", "completion_rate",
+		"attendance_recorded", "present", "absent", "excused", "attendance_rate"}}
+	for _, g := range r.Groups {
+		groups.Rows = append(groups.Rows, []string{g.Group, g.Program, num(g.Members), num(g.Seatings), num(g.Completed), num(g.Left), num(g.Active),
+			rate(g.CompletionRate), num(g.Recorded), num(g.Present), num(g.Absent), num(g.Excused), rate(g.AttendanceRate)})
+	}
+	modules := Table{Name: "modules", Header: []string{"group", "module", "members", "completed", "rate"}}
+	for _, m := range r.Modules {
+		modules.Rows = append(modules.Rows, []string{m.Group, num(m.Module), num(m.Members), num(m.Completed), rate(m.Rate)})
+	}
+	people := Table{Name: "attendance_by_person", Header: []string{"person", "recorded", "present", "absent", "excused", "rate"}}
+	for _, p := range r.AttendanceByPerson {
+		people.Rows = append(people.Rows, []string{p.Person, num(p.Recorded), num(p.Present), num(p.Absent), num(p.Excused), rate(p.Rate)})
+	}
+	return append(tables, histogram, trends, groups, modules, people)
+}
+
+func num(n int) string { return strconv.Itoa(n) }
+
+// rate writes a nullable number; null is an empty cell.
+func rate(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func text(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
