@@ -92,7 +92,6 @@ func (w appendWorkload) write(ctx context.Context, store eventstore.Store, sourc
 type streamWriter struct {
 	store    eventstore.Store
 	source   workload.Batch
-	enc      *encoder
 	expected eventstore.ExpectedRevision
 	next     int // index into source.Events, cycling
 	events   []domain.Event
@@ -100,7 +99,7 @@ type streamWriter struct {
 }
 
 func newStreamWriter(store eventstore.Store, source workload.Batch) *streamWriter {
-	return &streamWriter{store: store, source: source, enc: newEncoder(), expected: eventstore.NoStream}
+	return &streamWriter{store: store, source: source, expected: eventstore.NoStream}
 }
 
 // append appends the next n events of the stream in one call.
@@ -111,7 +110,7 @@ func (w *streamWriter) append(ctx context.Context, n int) error {
 		w.next++
 	}
 	var err error
-	if w.buf, err = w.enc.encode(w.buf[:0], w.events); err != nil {
+	if w.buf, err = encodeEvents(w.buf[:0], w.events); err != nil {
 		return err
 	}
 	res, err := w.store.Append(ctx, w.source.Stream, w.expected, w.buf...)

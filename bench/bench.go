@@ -10,11 +10,10 @@ package bench
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -127,11 +126,17 @@ type StoreResult struct {
 	FillEPS float64 `json:"fill_eps"`
 	// ReplayEvents is how many events the replay read and folded.
 	ReplayEvents int `json:"replay_events"`
-	// ReplayEPS is a full read of the history with typed decoding of every
-	// event into a fold, in events per second.
-	ReplayEPS float64 `json:"replay_eps"`
-	// ReplayRawEPS is the same read without decoding: the store's share.
+	// ReplayColdEPS is the first typed replay after the fill, before
+	// anything else read the history back: it pays for whatever part of the
+	// store the operating system no longer keeps in memory.
+	ReplayColdEPS float64 `json:"replay_cold_eps"`
+	// ReplayRawEPS is a read of the history without decoding (the store's
+	// share of a replay), after the cold replay.
 	ReplayRawEPS float64 `json:"replay_raw_eps"`
+	// ReplayEPS is a full read of the history with typed decoding of every
+	// event into a fold, in events per second, with the store in memory:
+	// the figure the replay goal is judged on, where decoding is the cost.
+	ReplayEPS float64 `json:"replay_eps"`
 	// FoldDigest summarizes the fold; equal digests mean equal folded facts.
 	FoldDigest string `json:"fold_digest"`
 }
@@ -242,73 +247,42 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // measureStore runs the append, subscribe, fill and replay workloads on one store.
 func measureStore(ctx context.Context, store eventstore.Store, name string, cfg Config, disk DiskResult, progress io.Writer) (StoreResult, error) {
 	res := StoreResult{Store: name}
+	if err := measureWrites(ctx, store, cfg, disk, progress, &res); err != nil {
+		return res, err
+	}
+	err := measureReplays(ctx, store, cfg, progress, &res)
+	return res, err
+}
+
+// measureWrites runs the two append workloads and the subscriber.
+func measureWrites(ctx context.Context, store eventstore.Store, cfg Config, disk DiskResult, progress io.Writer, res *StoreResult) error {
 	// Fresh streams every run, so a shared server's earlier runs never clash.
-	appends := workload.NewHistory(randomSeed())
+	appends := workload.NewHistory(rand.Uint64())
 	var err error
 
-	fmt.Fprintf(progress, "%s: %d writers appending 1 event each, durable, for %s\n", name, ConcurrentWriters, cfg.AppendDuration)
+	fmt.Fprintf(progress, "%s: %d writers appending 1 event each, durable, for %s\n", res.Store, ConcurrentWriters, cfg.AppendDuration)
 	concurrent := appendWorkload{writers: ConcurrentWriters, perCall: 1, prefix: domain.PatientStreamPrefix, duration: cfg.AppendDuration}
 	if res.AppendConcurrentEPS, err = concurrent.run(ctx, store, appends); err != nil {
-		return res, err
+		return err
 	}
 	if disk.FsyncPerSecond > 0 {
 		res.AppendConcurrentVsFsync = res.AppendConcurrentEPS / disk.FsyncPerSecond
 	}
 	fmt.Fprintf(progress, "  %.0f events/s (%.1f× the disk's fsync rate)\n", res.AppendConcurrentEPS, res.AppendConcurrentVsFsync)
 
-	fmt.Fprintf(progress, "%s: %d writers appending %d events each, durable, for %s\n", name, BatchWriters, BatchSize, cfg.AppendDuration)
+	fmt.Fprintf(progress, "%s: %d writers appending %d events each, durable, for %s\n", res.Store, BatchWriters, BatchSize, cfg.AppendDuration)
 	batch := appendWorkload{writers: BatchWriters, perCall: BatchSize, prefix: domain.GroupStreamPrefix, duration: cfg.AppendDuration}
 	if res.AppendBatchEPS, err = batch.run(ctx, store, appends); err != nil {
-		return res, err
+		return err
 	}
 	fmt.Fprintf(progress, "  %.0f events/s\n", res.AppendBatchEPS)
 
-	fmt.Fprintf(progress, "%s: a subscriber to $all receiving %d live events\n", name, cfg.SubscribeEvents)
+	fmt.Fprintf(progress, "%s: a subscriber to $all receiving %d live events\n", res.Store, cfg.SubscribeEvents)
 	if res.SubscribeResult, err = measureSubscribe(ctx, store, appends, cfg.SubscribeEvents); err != nil {
-		return res, err
+		return err
 	}
 	fmt.Fprintf(progress, "  %.2f s (%.0f events/s)\n", res.Seconds, res.PerSec)
-
-	after, err := lastPosition(ctx, store)
-	if err != nil {
-		return res, err
-	}
-	fmt.Fprintf(progress, "%s: filling %d events of history\n", name, cfg.Events)
-	if res.FillEPS, err = fill(ctx, store, historySeed, cfg.Events, progress); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(progress, "  %.0f events/s\n", res.FillEPS)
-
-	fmt.Fprintf(progress, "%s: reading $all without decoding\n", name)
-	raw, rawTook, err := replayRaw(ctx, store, after)
-	if err != nil {
-		return res, err
-	}
-	res.ReplayRawEPS = perSecond(raw, rawTook)
-	fmt.Fprintf(progress, "  %d events in %.2f s (%.0f events/s)\n", raw, rawTook.Seconds(), res.ReplayRawEPS)
-
-	fmt.Fprintf(progress, "%s: replaying $all with typed decoding into a fold\n", name)
-	fold, took, err := replayTyped(ctx, store, after)
-	if err != nil {
-		return res, err
-	}
-	if fold.Events < cfg.Events {
-		return res, fmt.Errorf("replay folded %d events of the %d written", fold.Events, cfg.Events)
-	}
-	res.ReplayEvents = fold.Events
-	res.ReplayEPS = perSecond(fold.Events, took)
-	res.FoldDigest = fold.Digest()
-	fmt.Fprintf(progress, "  %d events in %.2f s (%.0f events/s)\n", fold.Events, took.Seconds(), res.ReplayEPS)
-	return res, nil
-}
-
-// randomSeed draws a history seed from the system's randomness.
-func randomSeed() uint64 {
-	var b [8]byte
-	if _, err := crand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("bench: no system randomness: %v", err)) // crypto/rand never fails on supported systems
-	}
-	return binary.LittleEndian.Uint64(b[:])
+	return nil
 }
 
 // serverAddress names a server by scheme and host only: connection strings

@@ -43,7 +43,7 @@ func TestRunReportsEveryFigure(t *testing.T) {
 		"fsync_per_s", "seq_write_mb_s",
 		"append_concurrent_eps", "append_concurrent_vs_fsync", "append_batch_eps",
 		"subscribe_eps", "subscribe_seconds", "fill_eps",
-		"replay_eps", "replay_raw_eps", "cores",
+		"replay_cold_eps", "replay_eps", "replay_raw_eps", "cores",
 	}
 	for _, key := range positive {
 		v, ok := got[key].(float64)
@@ -79,7 +79,7 @@ func TestRunReportsEveryFigure(t *testing.T) {
 	if err := report.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(table.String(), "replay, typed decoding + fold") {
+	if !strings.Contains(table.String(), "replay, typed + fold, store in memory") {
 		t.Errorf("table lacks the replay row:\n%s", table.String())
 	}
 }

@@ -55,9 +55,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		func(c StoreResult) string { return fmt.Sprintf("%d in %.2f s", c.SubscribeResult.Events, c.Seconds) }, "")
 	row("fill (whole streams, concurrent)",
 		func(c StoreResult) string { return rate(c.FillEPS) }, "")
-	row(fmt.Sprintf("replay of %d events, raw scan", r.Events),
+	row(fmt.Sprintf("replay of %d events, typed + fold, first", r.Events),
+		func(c StoreResult) string { return rate(c.ReplayColdEPS) }, peerRate(func(p PeerResult) float64 { return p.ReplayColdEPS }))
+	row("replay, raw scan (no decoding)",
 		func(c StoreResult) string { return rate(c.ReplayRawEPS) }, peerRate(func(p PeerResult) float64 { return p.ReplayRawEPS }))
-	row("replay, typed decoding + fold",
+	row("replay, typed + fold, store in memory",
 		func(c StoreResult) string { return rate(c.ReplayEPS) }, peerRate(func(p PeerResult) float64 { return p.ReplayEPS }))
 	if r.Peers != nil {
 		fmt.Fprintf(tw, "bolt / peer: concurrent, batch, replay\t%.1f×, %.1f×, %.1f×\t\n",

@@ -18,8 +18,9 @@ type PeerResult struct {
 	Events              int     `json:"events"`
 	AppendConcurrentEPS float64 `json:"append_concurrent_eps"`
 	AppendBatchEPS      float64 `json:"append_batch_eps"`
-	ReplayEPS           float64 `json:"replay_eps"`
+	ReplayColdEPS       float64 `json:"replay_cold_eps"`
 	ReplayRawEPS        float64 `json:"replay_raw_eps"`
+	ReplayEPS           float64 `json:"replay_eps"`
 	FoldDigest          string  `json:"fold_digest"`
 }
 

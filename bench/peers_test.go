@@ -16,7 +16,7 @@ const fakePeerEnv = "CONTINUUM_BENCH_FAKE_PEER"
 
 var fakePeer = PeerResult{
 	Store: "fake", Events: 5, AppendConcurrentEPS: 100, AppendBatchEPS: 1000,
-	ReplayEPS: 2000, ReplayRawEPS: 4000, FoldDigest: "abc",
+	ReplayColdEPS: 1000, ReplayEPS: 2000, ReplayRawEPS: 4000, FoldDigest: "abc",
 }
 
 func TestMain(m *testing.M) {

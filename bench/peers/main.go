@@ -48,8 +48,9 @@ type result struct {
 	AppendBatchEPS      float64 `json:"append_batch_eps"`
 	FillEPS             float64 `json:"fill_eps"`
 	ReplayEvents        int     `json:"replay_events"`
-	ReplayEPS           float64 `json:"replay_eps"`
+	ReplayColdEPS       float64 `json:"replay_cold_eps"`
 	ReplayRawEPS        float64 `json:"replay_raw_eps"`
+	ReplayEPS           float64 `json:"replay_eps"`
 	FoldDigest          string  `json:"fold_digest"`
 }
 

@@ -19,7 +19,7 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 	}
-	for _, key := range []string{"append_concurrent_eps", "append_batch_eps", "fill_eps", "replay_eps", "replay_raw_eps", "cores"} {
+	for _, key := range []string{"append_concurrent_eps", "append_batch_eps", "fill_eps", "replay_cold_eps", "replay_eps", "replay_raw_eps", "cores"} {
 		if v, ok := got[key].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", key, got[key])
 		}
