@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/continuum-care/continuum/access"
 	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
@@ -70,10 +71,21 @@ var statusTable = []errorStatus{
 	{target: errBadRequest, status: http.StatusBadRequest, code: "bad_request"},
 	{target: errUnsupportedMediaType, status: http.StatusUnsupportedMediaType, code: "unsupported_media_type"},
 	{target: errTooLarge, status: http.StatusRequestEntityTooLarge, code: "request_too_large"},
+	{target: errUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated"},
 	{target: errForbidden, status: http.StatusForbidden, code: "forbidden"},
+	{target: errTooManyRequests, status: http.StatusTooManyRequests, code: "too_many_attempts"},
 	{target: errNoRoute, status: http.StatusNotFound, code: "not_found"},
 	{target: errMethodNotAllowed, status: http.StatusMethodNotAllowed, code: "method_not_allowed"},
 	{target: errNotReady, status: http.StatusServiceUnavailable, code: "not_ready"},
+	{target: access.ErrBadCredentials, status: http.StatusUnauthorized, code: "signin_failed"},
+	{target: access.ErrUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated"},
+	{target: access.ErrInvalid, status: http.StatusBadRequest, code: invalidInput},
+	{target: access.ErrUserNotFound, status: http.StatusNotFound, code: "user_not_found"},
+	{target: access.ErrCredentialNotFound, status: http.StatusNotFound, code: "credential_not_found"},
+	{target: access.ErrUserExists, status: http.StatusConflict, code: "user_exists"},
+	{target: access.ErrLastAdmin, status: http.StatusConflict, code: "last_admin"},
+	{target: access.ErrUserDisabled, status: http.StatusConflict, code: "user_disabled"},
+	{target: access.ErrConflict, status: http.StatusConflict, code: "concurrent_update"},
 	{target: projections.ErrUnknownTopic, status: http.StatusBadRequest, code: invalidInput},
 	{target: projections.ErrNotFound, status: http.StatusNotFound, code: domain.CodeNotFound,
 		message: "no such record (yet): it may still be on its way to the read models"},

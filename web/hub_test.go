@@ -30,9 +30,13 @@ type frame struct {
 // test instead of hanging it; it is not a performance assertion.
 const frameWait = 10 * time.Second
 
-// dialWS opens a websocket to a test server with the given headers.
+// dialWS opens a websocket to a test server with the given headers; to
+// a stack, without headers, as its unrestricted clinician.
 func dialWS(t *testing.T, serverURL string, header http.Header) *websocket.Conn {
 	t.Helper()
+	if auth, ok := stacksByURL.Load(serverURL); ok && header == nil {
+		header = http.Header{"Authorization": {auth.(*stackAuth).bearer(clinicianUser)}}
+	}
 	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/ws", header)
 	if err != nil {
 		status := 0
@@ -209,16 +213,25 @@ func TestReconnectLosesNothing(t *testing.T) {
 		seen = snap
 	})
 	t.Run("unchanged: nothing until the next change", func(t *testing.T) {
+		// Following a person is audited, and the audit entry moves every
+		// view's position on; a roster is followed without one, so a
+		// reconnect to it finds the position it left.
+		const group = "group:psychodynamic-3"
+		st.settle(t)
+		held := dialWS(t, st.http.URL, nil)
+		subscribe(t, held, group, "")
+		seen := expect(t, held, "snapshot", group)
+		held.Close()
 		conn := dialWS(t, st.http.URL, nil)
-		subscribe(t, conn, topic, seen.Position)
+		subscribe(t, conn, group, seen.Position)
 		// Frames of one connection keep the order of its requests, so had
 		// the first subscription sent anything, it would come first.
 		subscribe(t, conn, "census", "")
 		expect(t, conn, "snapshot", "census")
-		st.mustPost(t, "/api/patients/"+id+"/measures", map[string]any{"instrument": "gad7", "score": 5})
+		st.mustPost(t, "/api/groups/psychodynamic-3/sessions", map[string]any{})
 		for {
 			f := next(t, conn)
-			if f.Topic == topic {
+			if f.Topic == group {
 				if f.Type != "update" || !laterThan(t, f.Position, seen.Position) {
 					t.Fatalf("got %s at %s after %s", f.Type, f.Position, seen.Position)
 				}
@@ -291,7 +304,7 @@ func TestOriginCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			header := http.Header{}
+			header := http.Header{"Authorization": {st.auth.bearer(clinicianUser)}}
 			if tc.origin != "" {
 				header.Set("Origin", tc.origin)
 			}
@@ -345,8 +358,8 @@ func (v *memoryViews) set(data []byte, pos uint64) {
 func hubServer(t *testing.T, views Views, opts HubOptions) (*Hub, *httptest.Server) {
 	t.Helper()
 	hub := NewHub(views, discardLogger(), opts)
-	upgrader := newUpgrader(nil, discardLogger())
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.serveWS(upgrader, w, r) }))
+	upgrader := newUpgrader(allowedOrigins(nil), discardLogger())
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.serveWS(upgrader, w, r, allowAllTopics) }))
 	t.Cleanup(func() {
 		ts.Close()
 		hub.Close()

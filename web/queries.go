@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/continuum-care/continuum/access"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/privacy"
@@ -122,17 +123,23 @@ func (s *Server) patients(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, p.err)
 		return
 	}
-	if search == "" {
+	sc := scopeFrom(r.Context())
+	if search == "" && !sc.limited() {
 		filter.Limit = limit
 	}
 	var view projections.PatientsView
-	pos := s.projections.Read(func(m *projections.Models) { view = m.Patients.Patients(filter) })
+	pos := s.projections.Read(func(m *projections.Models) {
+		view = m.Patients.Patients(filter)
+		if sc.limited() {
+			view = sc.keep(m, view, search == "", limit)
+		}
+	})
 	out := patientsResponse{Total: view.Total, Patients: make([]patientOut, 0, min(len(view.Patients), limit))}
 	if search == "" {
 		for _, row := range view.Patients {
 			out.Patients = append(out.Patients, s.patientOut(r, row, false))
 		}
-		writeView(w, pos, out)
+		s.writeListed(w, r, pos, out)
 		return
 	}
 	out.Total = 0
@@ -144,6 +151,21 @@ func (s *Server) patients(w http.ResponseWriter, r *http.Request) {
 		out.Total++
 		if len(out.Patients) < limit {
 			out.Patients = append(out.Patients, o)
+		}
+	}
+	s.writeListed(w, r, pos, out)
+}
+
+// writeListed audits the people on a page of the list, then answers it.
+func (s *Server) writeListed(w http.ResponseWriter, r *http.Request, pos eventstore.Position, out patientsResponse) {
+	if len(out.Patients) > 0 {
+		ids := make([]string, len(out.Patients))
+		for i, p := range out.Patients {
+			ids[i] = string(p.Patient)
+		}
+		if err := s.recordAccess(r, access.PatientsListed, ids, ""); err != nil {
+			writeError(w, r, s.log, err)
+			return
 		}
 	}
 	writeView(w, pos, out)
@@ -165,15 +187,25 @@ func (s *Server) patient(w http.ResponseWriter, r *http.Request) {
 	}
 	var row projections.PatientRow
 	var journey projections.JourneyView
-	var found bool
+	var found, inScope bool
+	sc := scopeFrom(r.Context())
 	pos := s.projections.Read(func(m *projections.Models) {
 		var hasRow bool
 		row, hasRow = m.Patients.Patient(id)
 		journey, found = m.Journeys.Journey(id)
 		found = found && hasRow
+		inScope = sc.patient(m, id)
 	})
 	if !found {
 		writeError(w, r, s.log, &domain.NotFoundError{Kind: "patient", ID: string(id)})
+		return
+	}
+	if !inScope {
+		writeError(w, r, s.log, errOutOfScope)
+		return
+	}
+	if err := s.recordAccess(r, access.PatientViewed, []string{string(id)}, ""); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	writeView(w, pos, journeyResponse{Patient: s.patientOut(r, row, true), Journey: journey})
@@ -196,17 +228,22 @@ func (s *Server) programs(w http.ResponseWriter, r *http.Request) {
 }
 
 // rosterMember is a member with the name opened for the clinician.
+// Restricted marks a member of another program than a limited
+// clinician's, shown without ID or name.
 type rosterMember struct {
 	projections.RosterMember
-	Name   string `json:"name"`
-	Erased bool   `json:"erased,omitempty"`
+	Name       string `json:"name"`
+	Erased     bool   `json:"erased,omitempty"`
+	Restricted bool   `json:"restricted,omitempty"`
 }
 
-// waitlistEntry is a waitlist place with the name opened.
+// waitlistEntry is a waitlist place with the name opened (or restricted,
+// as for a member).
 type waitlistEntry struct {
 	projections.WaitlistEntry
-	Name   string `json:"name"`
-	Erased bool   `json:"erased,omitempty"`
+	Name       string `json:"name"`
+	Erased     bool   `json:"erased,omitempty"`
+	Restricted bool   `json:"restricted,omitempty"`
 }
 
 // rosterResponse is a group's roster with names. The websocket's
@@ -226,33 +263,68 @@ func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v projections.RosterView
-	var found bool
+	var found, groupInScope bool
+	sc := scopeFrom(r.Context())
 	sealed := map[domain.PatientID]*domain.SealedPersonal{}
+	// outside holds the people of other programs in an open group: a
+	// clinician limited to programs sees their seat, not who they are.
+	outside := map[domain.PatientID]bool{}
 	pos := s.projections.Read(func(m *projections.Models) {
 		if v, found = m.Rosters.Roster(id); !found {
 			return
 		}
+		groupInScope = sc.group(m, id)
+		people := make([]domain.PatientID, 0, len(v.Members)+len(v.Waitlist))
 		for _, mem := range v.Members {
-			row, _ := m.Patients.Patient(mem.Patient)
-			sealed[mem.Patient] = row.Personal
+			people = append(people, mem.Patient)
 		}
 		for _, e := range v.Waitlist {
-			row, _ := m.Patients.Patient(e.Patient)
-			sealed[e.Patient] = row.Personal
+			people = append(people, e.Patient)
+		}
+		for _, p := range people {
+			if !sc.patient(m, p) {
+				outside[p] = true
+				continue
+			}
+			row, _ := m.Patients.Patient(p)
+			sealed[p] = row.Personal
 		}
 	})
 	if !found {
 		writeError(w, r, s.log, &domain.NotFoundError{Kind: "group", ID: string(id)})
 		return
 	}
+	if !groupInScope {
+		writeError(w, r, s.log, errOutOfScope)
+		return
+	}
 	out := rosterResponse{RosterView: v, Members: make([]rosterMember, 0, len(v.Members)), Waitlist: make([]waitlistEntry, 0, len(v.Waitlist))}
+	var named []string
 	for _, mem := range v.Members {
+		if outside[mem.Patient] {
+			mem.Patient = ""
+			out.Members = append(out.Members, rosterMember{RosterMember: mem, Restricted: true})
+			continue
+		}
 		p := s.open(r, sealed[mem.Patient])
+		named = append(named, string(mem.Patient))
 		out.Members = append(out.Members, rosterMember{RosterMember: mem, Name: p.Name, Erased: p.Erased})
 	}
 	for _, e := range v.Waitlist {
+		if outside[e.Patient] {
+			e.Patient = ""
+			out.Waitlist = append(out.Waitlist, waitlistEntry{WaitlistEntry: e, Restricted: true})
+			continue
+		}
 		p := s.open(r, sealed[e.Patient])
+		named = append(named, string(e.Patient))
 		out.Waitlist = append(out.Waitlist, waitlistEntry{WaitlistEntry: e, Name: p.Name, Erased: p.Erased})
+	}
+	if len(named) > 0 {
+		if err := s.recordAccess(r, access.RosterViewed, named, ""); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
 	}
 	writeView(w, pos, out)
 }

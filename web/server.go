@@ -39,11 +39,13 @@ type Projections interface {
 	Lag(ctx context.Context) (projections.Lag, error)
 }
 
-// KeyStore seals personal data at referral and opens it for responses;
-// *privacy.KeyStore implements it.
+// KeyStore seals personal data at referral, opens it for responses and
+// destroys a person's key to erase them; *privacy.KeyStore implements it.
 type KeyStore interface {
 	Seal(subject string, p privacy.Personal) (privacy.Sealed, error)
 	Open(s privacy.Sealed) (privacy.Personal, error)
+	Forget(subject string) error
+	Forgotten(subject string) (bool, error)
 }
 
 // Config is what a Server is built from.
@@ -51,6 +53,10 @@ type Config struct {
 	Commands    CommandService
 	Projections Projections
 	Keys        KeyStore
+	// Users authenticates every request but a few public ones (see
+	// routeGrants); Audit records every access to a person's data.
+	Users Users
+	Audit AuditLog
 	// Clock is the time the census is rendered for and sessions are named
 	// by; nil means time.Now.
 	Clock func() time.Time
@@ -94,6 +100,10 @@ type Server struct {
 	commands    CommandService
 	projections Projections
 	keys        KeyStore
+	users       Users
+	audit       AuditLog
+	origins     map[string]bool
+	signIns     throttle
 	clock       func() time.Time
 	location    *time.Location
 	log         *slog.Logger
@@ -118,11 +128,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Projections is required")
 	case cfg.Keys == nil:
 		return nil, errors.New("web: Config.Keys is required")
+	case cfg.Users == nil || cfg.Audit == nil:
+		return nil, errors.New("web: Config.Users and Config.Audit are required: every request is authenticated and patient data reads are audited")
 	}
 	s := &Server{
-		commands:    cfg.Commands,
+		commands:    scopedCommands{CommandService: cfg.Commands, projections: cfg.Projections},
 		projections: cfg.Projections,
 		keys:        cfg.Keys,
+		users:       cfg.Users,
+		audit:       cfg.Audit,
+		origins:     allowedOrigins(cfg.AllowedOrigins),
 		clock:       cfg.Clock,
 		location:    cfg.Location,
 		log:         cfg.Logger,
@@ -151,15 +166,21 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: registering metrics: %w", err)
 	}
 	s.metrics = m
-	upgrader := newUpgrader(cfg.AllowedOrigins, s.log)
-	mux := http.NewServeMux()
-	for _, rt := range s.routes(func(w http.ResponseWriter, r *http.Request) { s.hub.serveWS(upgrader, w, r) }) {
-		mux.Handle(rt.method+" "+rt.pattern, rt.handler)
-	}
+	upgrader := newUpgrader(s.origins, s.log)
+	routes := s.routes(func(w http.ResponseWriter, r *http.Request) { s.hub.serveWS(upgrader, w, r, s.topicGate(r)) })
 	if cfg.Metrics != nil {
-		mux.Handle("GET "+metricsPath, cfg.Metrics)
+		routes = append(routes, route{"GET", metricsPath, cfg.Metrics})
 	}
-	mux.Handle("GET "+BackupPath, http.HandlerFunc(s.serveBackup))
+	routes = append(routes, route{"GET", BackupPath, http.HandlerFunc(s.serveBackup)})
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		h, err := s.guard(rt.method+" "+rt.pattern, rt.handler)
+		if err != nil {
+			s.hub.Close()
+			return nil, err
+		}
+		mux.Handle(rt.method+" "+rt.pattern, h)
+	}
 	s.handler = s.middleware(s.dispatch(mux, cfg.UI))
 	return s, nil
 }
@@ -210,6 +231,17 @@ func (s *Server) routes(ws http.HandlerFunc) []route {
 		{"GET", "/ws", ws},
 		{"GET", "/healthz", http.HandlerFunc(s.healthz)},
 		{"GET", "/readyz", http.HandlerFunc(s.readyz)},
+
+		{"POST", "/api/auth/signin", http.HandlerFunc(s.signIn)},
+		{"POST", "/api/auth/signout", http.HandlerFunc(s.signOut)},
+		{"GET", "/api/auth/session", http.HandlerFunc(s.session)},
+		{"GET", "/api/users", http.HandlerFunc(s.listUsers)},
+		{"POST", "/api/users", http.HandlerFunc(s.addUser)},
+		{"PUT", "/api/users/{name}", http.HandlerFunc(s.changeUser)},
+		{"POST", "/api/users/{name}/tokens", http.HandlerFunc(s.issueToken)},
+		{"DELETE", "/api/users/{name}/tokens/{token}", http.HandlerFunc(s.revokeToken)},
+		{"GET", "/api/audit", http.HandlerFunc(s.auditEntries)},
+		{"POST", "/api/patients/{id}/erase", http.HandlerFunc(s.erase)},
 	}
 }
 

@@ -68,6 +68,7 @@ type stack struct {
 	keys   *privacy.KeyStore
 	server *Server
 	http   *httptest.Server
+	auth   *stackAuth
 }
 
 // stackOption adjusts the web configuration of a stack.
@@ -102,7 +103,8 @@ func newStackOn(t testing.TB, inner eventstore.Store, opts ...stackOption) *stac
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Commands: svc, Projections: runner, Keys: keys, Clock: clock, Location: time.UTC, Logger: discardLogger()}
+	auth := newStackAuth(t, store, clock)
+	cfg := Config{Commands: svc, Projections: runner, Keys: keys, Users: auth.users, Audit: auth.audit, Clock: clock, Location: time.UTC, Logger: discardLogger()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -116,8 +118,10 @@ func newStackOn(t testing.TB, inner eventstore.Store, opts ...stackOption) *stac
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(server)
-	st := &stack{store: store, inner: inner, svc: svc, runner: runner, keys: keys, server: server, http: ts}
+	st := &stack{store: store, inner: inner, svc: svc, runner: runner, keys: keys, server: server, http: ts, auth: auth}
+	stacksByURL.Store(ts.URL, auth)
 	t.Cleanup(func() {
+		stacksByURL.Delete(ts.URL)
 		ts.Close()
 		server.Close()
 		removeListener()
@@ -161,12 +165,19 @@ func (r reply) str(name string) string {
 	return s
 }
 
-// do sends a request with a raw body and headers.
+// do sends a request with a raw body and headers. Unless the headers
+// carry an Authorization (empty for none), it goes out with the token of
+// a test user the route grants.
 func (st *stack) do(t *testing.T, method, path string, body []byte, header map[string]string) reply {
 	t.Helper()
 	req, err := http.NewRequest(method, st.http.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, named := header["Authorization"]; !named {
+		if user := userFor(method, path); user != anonymous {
+			req.Header.Set("Authorization", st.auth.bearer(user))
+		}
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

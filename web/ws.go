@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +20,9 @@ type wsClient struct {
 	conn   *websocket.Conn
 	send   chan *websocket.PreparedMessage
 	topics map[string]sentView
+	// gate decides whether the connection's user may follow a topic; it
+	// runs on the reader goroutine, so its audit append never holds up the hub.
+	gate func(topic string) error
 }
 
 // sentView is the last view a client received for a topic: its position
@@ -51,30 +52,17 @@ type clientMessage struct {
 var writeBuffers = &sync.Pool{}
 
 // newUpgrader accepts websocket handshakes from the same host, or from one
-// of allowed (exact origins such as "https://board.example.org").
-func newUpgrader(allowed []string, log *slog.Logger) *websocket.Upgrader {
-	origins := make(map[string]bool, len(allowed))
-	for _, o := range allowed {
-		origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
-	}
+// of allowed (exact origins such as "https://board.example.org", as
+// normalised by allowedOrigins).
+func newUpgrader(allowed map[string]bool, log *slog.Logger) *websocket.Upgrader {
 	return &websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   maxClientMessage,
 		WriteBufferSize:  16 << 10,
 		WriteBufferPool:  writeBuffers,
-		CheckOrigin: func(r *http.Request) bool {
-			origin := r.Header.Get("Origin")
-			if origin == "" {
-				// Not a browser: origin checks protect browsers' ambient
-				// credentials, which other clients do not carry.
-				return true
-			}
-			if origins[strings.ToLower(origin)] {
-				return true
-			}
-			u, err := url.Parse(origin)
-			return err == nil && strings.EqualFold(u.Host, r.Host)
-		},
+		// Without an Origin the client is not a browser: origin checks
+		// protect browsers' ambient credentials, which others do not carry.
+		CheckOrigin: func(r *http.Request) bool { return originAllowed(allowed, r) },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			err := badRequest("bad_handshake", "", "websocket handshake refused")
 			if status == http.StatusForbidden {
@@ -89,13 +77,13 @@ func newUpgrader(allowed []string, log *slog.Logger) *websocket.Upgrader {
 // of its own, a reader and a writer, then returns: the request's
 // goroutine, deep in the HTTP server's and the middleware's frames, is not
 // kept for the life of the connection (a large share of an idle
-// connection's memory).
-func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request) {
+// connection's memory). gate decides which topics the connection may follow.
+func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request, gate func(topic string) error) {
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}}
+	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}, gate: gate}
 	select {
 	case h.register <- c:
 	case <-h.done:
@@ -133,6 +121,9 @@ func (h *Hub) readPump(c *wsClient) {
 		extend()
 		req := parseClientMessage(kind, msg)
 		req.client = c
+		if req.err == nil && !req.unsubscribe {
+			req.err = c.gate(req.topic)
+		}
 		select {
 		case h.requests <- req:
 		case <-h.done:

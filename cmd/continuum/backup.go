@@ -19,7 +19,9 @@ import (
 // store, verifies it and only then puts it in place.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "the running server: HOST:PORT as given to serve --addr, or its base URL (http://…, https://…); the server answers backups only from its own machine")
+	addr := fs.String("addr", "127.0.0.1:8080", "the running server: HOST:PORT as given to serve --addr, or its base URL (http://…, https://…); backups are an admin's")
+	var api apiAccess
+	api.register(fs)
 	out := fs.String("out", "", "file to write the copy to; it is replaced only once the new copy is verified and on disk")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -29,7 +31,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	sum, err := downloadBackup(ctx, serverURL(*addr)+web.BackupPath, *out)
+	client, err := api.connect(ctx, serverURL(*addr))
+	if err != nil {
+		return err
+	}
+	defer client.close(ctx)
+	sum, err := downloadBackup(ctx, client, *out)
 	if err != nil {
 		return err
 	}
@@ -50,10 +57,10 @@ func serverURL(addr string) string {
 // fsyncs and verifies it (whole, consistent, its size what the store's
 // data claims), then renames it over out and fsyncs the directory: out is
 // always either the previous backup or a complete new one.
-func downloadBackup(ctx context.Context, url, out string) (bolt.Summary, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+func downloadBackup(ctx context.Context, client *apiClient, out string) (bolt.Summary, error) {
+	req, err := client.request(ctx, http.MethodGet, web.BackupPath, nil)
 	if err != nil {
-		return bolt.Summary{}, fmt.Errorf("%w: --addr: %v", errUsage, err)
+		return bolt.Summary{}, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

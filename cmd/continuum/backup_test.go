@@ -24,7 +24,8 @@ func runCommand(t *testing.T, args ...string) (code int, stdout, stderr string) 
 // backupFrom runs continuum backup against a running server into out.
 func backupFrom(t *testing.T, base, out string) string {
 	t.Helper()
-	code, stdout, stderr := runCommand(t, "backup", "--addr", strings.TrimPrefix(base, "http://"), "--out", out)
+	code, stdout, stderr := runCommand(t, "backup", "--addr", strings.TrimPrefix(base, "http://"), "--out", out,
+		"--token-file", credentialsFor(t, base).adminTokenFile)
 	if code != 0 {
 		t.Fatalf("backup: exit %d: %s", code, stderr)
 	}
@@ -105,7 +106,7 @@ func TestBackupKeepsThePreviousCopyOnFailure(t *testing.T) {
 			if err := os.WriteFile(out, whole, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, _, stderr := runCommand(t, "backup", "--addr", srv.URL, "--out", out)
+			code, _, stderr := runCommand(t, "backup", "--addr", srv.URL, "--out", out, "--token-file", credentialsFor(t, base).adminTokenFile)
 			if code != 1 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("backup: exit %d, stderr %q; want 1 and %q", code, stderr, tc.want)
 			}

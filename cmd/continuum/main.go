@@ -33,6 +33,10 @@ var commands = map[string]command{
 	"backup":     {summary: "download a verified, consistent copy of a running server's embedded store (--addr, --out)", run: runBackup},
 	"restore":    {summary: "replace a stopped server's embedded store with a backup (--data DIR FILE); projections rebuild", run: runRestore},
 	"rebuild":    {summary: "replay the whole log into fresh projections while the server is stopped, reporting events/s", run: runRebuild},
+	"users":      {summary: "add or list users and their roles: users add --name NAME --role ROLE (password on stdin) | users list", run: runUsers},
+	"token":      {summary: "issue an API token for a user: token create --user NAME (offline, or --addr as an admin)", run: runToken},
+	"audit":      {summary: "print the access audit, newest first: --patient ID, --user NAME, --action A (offline, or --addr)", run: runAudit},
+	"forget":     {summary: "erase a person by destroying their key (crypto-shredding): forget PATIENT_ID (--addr, or offline)", run: runForget},
 }
 
 // errUsage marks a bad command line: exit status 2 after the usage text.
@@ -66,6 +70,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		// A bare errUsage was explained already; a wrapped one says why.
+		if err != errUsage {
+			fmt.Fprintf(stderr, "continuum %s: %v\n", args[0], err)
+		}
 		return 2
 	default:
 		fmt.Fprintf(stderr, "continuum %s: %v\n", args[0], err)

@@ -33,6 +33,7 @@ func postCommand(t *testing.T, base, path, body string) (int, map[string]any) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", uuid.NewString())
+	authorize(t, req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	if status := getJSON(t, base+"/api/patients/"+id, nil); status != http.StatusOK {
 		t.Fatalf("patient page: status %d", status)
 	}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", nil)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws",
+		http.Header{"Authorization": {"Bearer " + credentialsFor(t, base).clinicianToken}})
 	if err != nil {
 		t.Fatal(err)
 	}

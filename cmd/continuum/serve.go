@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/continuum-care/continuum/access"
 	cmds "github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain/catalog"
 	"github.com/continuum-care/continuum/eventstore"
@@ -50,6 +51,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	origins := fs.String("allowed-origins", "", "comma-separated origins besides the server's own that may open websockets")
 	tz := fs.String("tz", "", "the clinic's time zone (IANA name, e.g. America/Chicago); empty uses the machine's")
 	fs.Uint64Var(&m.MinFreeBytes, "min-free-bytes", ops.DefaultMinFreeBytes, "free space on the data directory's disk below which /readyz answers not ready")
+	fs.StringVar(&m.AdminPasswordFile, "admin-password-file", "", "on a store without any admin, create one with the password on this file's first line")
+	fs.StringVar(&m.AdminName, "admin-name", defaultAdminName, "the name of the admin --admin-password-file creates")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,6 +102,10 @@ type Main struct {
 	// MinFreeBytes is the free space on the data directory's disk below
 	// which the server reports not ready; 0 means ops.DefaultMinFreeBytes.
 	MinFreeBytes uint64
+	// AdminPasswordFile, on a store without any admin, creates the admin
+	// AdminName (default "admin") with the password on the file's first
+	// line. Without an admin, and without it, serve refuses to start.
+	AdminPasswordFile, AdminName string
 
 	mu        sync.Mutex
 	addr      net.Addr
@@ -202,6 +209,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	defer closeInto(&err, "key store", keys.Close)
 	svc := cmds.New(store)
+	users, err := access.OpenDirectory(ctx, store, access.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer users.Close()
+	if !m.Demo {
+		if err := m.ensureAdmin(ctx, users, log); err != nil {
+			return err
+		}
+	}
 
 	if m.Demo {
 		empty, err := storeIsEmpty(ctx, store)
@@ -221,6 +238,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := seedCatalog(ctx, svc, log); err != nil {
 		return err
 	}
+	if m.Demo {
+		if err := demoUsers(ctx, users, stdout); err != nil {
+			return err
+		}
+	}
 
 	runner, err := projections.New(projections.Options{Store: store, Dir: m.DataDir, Location: loc, Logger: log})
 	if err != nil {
@@ -228,6 +250,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	server, err := web.New(web.Config{
 		Commands: svc, Projections: runner, Keys: keys, Location: loc, Logger: log,
+		Users: users, Audit: access.NewAudit(store, nil),
 		AllowedOrigins:  m.AllowedOrigins,
 		UI:              ui.Handler(),
 		Registerer:      registry,

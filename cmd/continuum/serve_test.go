@@ -36,9 +36,12 @@ func (b *lockedBuffer) String() string {
 }
 
 // startMain runs Main on a free port over dir and returns its base URL
-// and a function that stops it and returns Run's error.
+// and a function that stops it and returns Run's error. The directory
+// gets test users first (see prepareUsers), and requests made through
+// getJSON and postCommand carry their tokens.
 func startMain(t *testing.T, dir string) (base string, stdout *lockedBuffer, stop func() error) {
 	t.Helper()
+	credentials := prepareUsers(t, dir)
 	stdout = &lockedBuffer{}
 	m := &Main{
 		ListenAddr: "127.0.0.1:0",
@@ -69,13 +72,19 @@ func startMain(t *testing.T, dir string) (base string, stdout *lockedBuffer, sto
 		return runErr
 	}
 	t.Cleanup(func() { stop() })
+	credentialsByHost.Store(m.Addr().String(), credentials)
 	return "http://" + m.Addr().String(), stdout, stop
 }
 
 // getJSON fetches a URL and decodes its JSON answer into v.
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorize(t, req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +160,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "e2e-referral-1")
+	authorize(t, req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,8 @@ var testNow = time.Date(2026, 11, 10, 15, 0, 0, 0, time.UTC)
 type app struct {
 	url string
 	ws  *wsGate
+	// users are the app's users by role (see appUsers).
+	users *appUsers
 }
 
 // wsGate stands between the browser and the websocket endpoint, so a test
@@ -135,7 +137,9 @@ func startApp(t *testing.T) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := web.New(web.Config{Commands: svc, Projections: runner, Keys: keys, Clock: clock, Location: time.UTC, Logger: quiet, UI: ui.Handler()})
+	users := newAppUsers(t, store, clock)
+	server, err := web.New(web.Config{Commands: svc, Projections: runner, Keys: keys, Users: users.directory, Audit: users.audit,
+		Clock: clock, Location: time.UTC, Logger: quiet, UI: ui.Handler()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +164,7 @@ func startApp(t *testing.T) *app {
 	if err := runner.WaitReady(waitCtx); err != nil {
 		t.Fatalf("projections not ready: %v", err)
 	}
-	return &app{url: ts.URL, ws: gate}
+	return &app{url: ts.URL, ws: gate, users: users}
 }
 
 // post sends a command through the API, as another clinician's browser
@@ -188,6 +192,7 @@ func (a *app) send(t *testing.T, path string, body any) (int, map[string]any) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", uuid.NewString())
+	req.Header.Set("Authorization", "Bearer "+a.users.tokens[clinicianUser])
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +208,12 @@ func (a *app) send(t *testing.T, path string, body any) (int, map[string]any) {
 // get runs a query and answers its decoded body.
 func (a *app) get(t *testing.T, path string) map[string]any {
 	t.Helper()
-	res, err := http.Get(a.url + path)
+	req, err := http.NewRequest(http.MethodGet, a.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.users.tokens[clinicianUser])
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +471,7 @@ func distinctColours(img image.Image, limit int) int {
 
 func TestCensusBoardUpdatesLiveWithoutReload(t *testing.T) {
 	a := startApp(t)
-	ctx := tab(t)
+	ctx := a.signedInTab(t, directorUser)
 	within(t, ctx, 15*time.Second, "opening the census",
 		chromedp.Navigate(a.url+"/#/census"),
 		chromedp.WaitVisible(chromedp.CSS("#census-level-residential")))
@@ -511,7 +521,7 @@ func TestCensusBoardUpdatesLiveWithoutReload(t *testing.T) {
 
 func TestCensusReconnectsWithoutLosingChanges(t *testing.T) {
 	a := startApp(t)
-	ctx := tab(t)
+	ctx := a.signedInTab(t, directorUser)
 	within(t, ctx, 15*time.Second, "opening the census",
 		chromedp.Navigate(a.url+"/#/census"),
 		chromedp.WaitVisible(chromedp.CSS("#census-level-iop")))
@@ -534,7 +544,7 @@ func TestCensusReconnectsWithoutLosingChanges(t *testing.T) {
 
 func TestJourneyStepDownShowsOnTimeline(t *testing.T) {
 	a := startApp(t)
-	ctx := tab(t)
+	ctx := a.signedInTab(t, clinicianUser)
 	const name = "Tomasz Abernathy-Reyes"
 	id := a.residentialHistory(t, name)
 
@@ -569,7 +579,7 @@ func TestJourneyStepDownShowsOnTimeline(t *testing.T) {
 
 func TestRefusedCommandShowsTheDomainsMessage(t *testing.T) {
 	a := startApp(t)
-	ctx := tab(t)
+	ctx := a.signedInTab(t, clinicianUser)
 	id := a.admitted(t, "Ilse Varga-Nakamura", "group-center", "outpatient")
 
 	within(t, ctx, 15*time.Second, "opening the join form",
@@ -603,7 +613,7 @@ func TestRefusedCommandShowsTheDomainsMessage(t *testing.T) {
 
 func TestClinicianPagesSearchRosterAndReferral(t *testing.T) {
 	a := startApp(t)
-	ctx := tab(t)
+	ctx := a.signedInTab(t, clinicianUser)
 	searched := a.admitted(t, "Wilhelmina Castellanos", "group-center", "outpatient")
 	other := a.admitted(t, "Bartholomew Quist", "group-center", "outpatient")
 	for _, id := range []string{searched, other} {

@@ -1,5 +1,8 @@
 // The JSON API of package web: queries, and commands sent with an
-// Idempotency-Key so a retried submission is recorded once.
+// Idempotency-Key so a retried submission is recorded once. A 401 goes to
+// the sign-in page; commands carry the session's CSRF token.
+
+import { toSignIn, csrfHeaders } from './session.js';
 
 /** ApiError is a refusal or failure, with the API's stable code, its readable message and the field at fault. */
 export class ApiError extends Error {
@@ -45,6 +48,7 @@ export async function getJSON(path, { signal } = {}) {
     if (err.name === 'AbortError') throw err;
     throw networkError();
   }
+  if (response.status === 401) toSignIn();
   if (!response.ok) throw await errorOf(response);
   return response.json();
 }
@@ -63,6 +67,7 @@ export async function sendCommand(path, body, idempotencyKey) {
         Accept: 'application/json',
         'Content-Type': 'application/json',
         'Idempotency-Key': idempotencyKey,
+        ...(await csrfHeaders()),
       },
       body: JSON.stringify(body),
       cache: 'no-store',
@@ -70,6 +75,7 @@ export async function sendCommand(path, body, idempotencyKey) {
   } catch {
     throw networkError();
   }
+  if (response.status === 401) toSignIn();
   if (!response.ok) throw await errorOf(response);
   return response.json();
 }

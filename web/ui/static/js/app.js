@@ -7,6 +7,7 @@
 import { h } from './dom.js';
 import { LiveConnection, liveURL } from './live.js';
 import { formatClock } from './format.js';
+import { startSession } from './session.js';
 import * as census from './views/census.js';
 import * as patients from './views/patients.js';
 import * as referral from './views/referral.js';
@@ -160,6 +161,7 @@ function skipLink() {
   });
 }
 
+startSession();
 skipLink();
 liveIndicator();
 wallMode();
