@@ -44,6 +44,9 @@ type Meta struct {
 	// CausationID names what caused them (an event ID for reactions).
 	CorrelationID string
 	CausationID   string
+	// Actor is the signed-in user issuing the command, recorded on every
+	// event it appends.
+	Actor string
 	// Estimated marks the clinical times as estimates (imports).
 	Estimated bool
 }
@@ -298,6 +301,7 @@ func encode(stream string, m Meta, events []domain.Event) ([]eventstore.EventDat
 		}
 		md := domain.MetadataFor(ev, m.CorrelationID, m.CausationID)
 		md.Estimated = m.Estimated
+		md.Actor = m.Actor
 		data[i] = eventstore.EventData{
 			ID:          eventID(stream, m.IdempotencyKey, i),
 			Type:        typ,

@@ -22,6 +22,9 @@ type Metadata struct {
 	// CausationID names the event or command that caused this one.
 	CorrelationID string
 	CausationID   string
+	// Actor names the signed-in user who issued the command (a staff
+	// account, never a patient), so every clinical fact says who recorded it.
+	Actor string
 	// Estimated marks clinical times that are estimates (imports of
 	// historical records with approximate dates).
 	Estimated bool

@@ -281,7 +281,7 @@ func TestMetadataRoundTrip(t *testing.T) {
 		name string
 		m    Metadata
 	}{
-		{"full", Metadata{SchemaVersion: 2, OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC), CorrelationID: "req-1", CausationID: "evt-9", Estimated: true}},
+		{"full", Metadata{SchemaVersion: 2, OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC), CorrelationID: "req-1", CausationID: "evt-9", Actor: "dr.lee", Estimated: true}},
 		{"minimal", Metadata{SchemaVersion: 1}},
 		{"IDs needing escapes", Metadata{SchemaVersion: 7, CorrelationID: "a\"b\\c\n\u00e9\x01", CausationID: "bad utf8 \xff"}},
 	}
@@ -307,8 +307,8 @@ func TestMetadataRoundTrip(t *testing.T) {
 		})
 	}
 	t.Run("golden form", func(t *testing.T) {
-		got := string(EncodeMetadata(Metadata{SchemaVersion: 2, OccurredAt: t0, CorrelationID: "c", CausationID: "d", Estimated: true}))
-		want := `{"v":2,"occurredAt":"2026-09-01T17:30:00Z","$correlationId":"c","$causationId":"d","estimated":true}`
+		got := string(EncodeMetadata(Metadata{SchemaVersion: 2, OccurredAt: t0, CorrelationID: "c", CausationID: "d", Actor: "dr.lee", Estimated: true}))
+		want := `{"v":2,"occurredAt":"2026-09-01T17:30:00Z","$correlationId":"c","$causationId":"d","actor":"dr.lee","estimated":true}`
 		if got != want {
 			t.Errorf("got %s\nwant %s", got, want)
 		}

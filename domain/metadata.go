@@ -15,6 +15,7 @@ const (
 	metaCorrelation = "$correlationId"
 	metaCausation   = "$causationId"
 	metaEstimated   = "estimated"
+	metaActor       = "actor"
 )
 
 // versionPrefix is how EncodeMetadata starts, so DecodeData can read the
@@ -39,6 +40,10 @@ func EncodeMetadata(m Metadata) []byte {
 	if m.CausationID != "" {
 		b = append(b, `,"`+metaCausation+`":`...)
 		b = appendJSONString(b, m.CausationID)
+	}
+	if m.Actor != "" {
+		b = append(b, `,"`+metaActor+`":`...)
+		b = appendJSONString(b, m.Actor)
 	}
 	if m.Estimated {
 		b = append(b, `,"`+metaEstimated+`":true`...)
@@ -65,6 +70,8 @@ func DecodeMetadata(data []byte) (Metadata, error) {
 			m.CorrelationID = d.str()
 		case metaCausation:
 			m.CausationID = d.str()
+		case metaActor:
+			m.Actor = d.str()
 		case metaEstimated:
 			m.Estimated = d.boolean()
 		default:

@@ -77,6 +77,9 @@ func (s *Server) command(created bool, h commandHandler) http.HandlerFunc {
 			return
 		}
 		m := commands.Meta{IdempotencyKey: key, CorrelationID: correlationID(r.Context())}
+		if id, ok := identityOf(r.Context()); ok {
+			m.Actor = id.User
+		}
 		res, resp, err := h(w, r, m)
 		if err != nil {
 			refuse(err)

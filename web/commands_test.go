@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore"
 	"github.com/google/uuid"
 )
 
@@ -401,5 +404,26 @@ func TestWaitTimesOut(t *testing.T) {
 	}
 	if st.eventCount(t) != before+1 {
 		t.Error("the command was not appended")
+	}
+}
+
+// TestCommandsRecordTheirActor: every event a command appends names the
+// signed-in user who issued it, in the event's metadata.
+func TestCommandsRecordTheirActor(t *testing.T) {
+	st := newStack(t)
+	id := st.refer(t, "Ada Quill")
+	recs, err := st.store.ReadStream(context.Background(), "patient-"+id, eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := userFor("POST", "/api/patients")
+	for _, r := range recs {
+		m, err := domain.DecodeMetadata(r.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Actor == "" || m.Actor != want {
+			t.Fatalf("%s recorded actor %q, want %q", r.Type, m.Actor, want)
+		}
 	}
 }
