@@ -23,6 +23,10 @@ import (
 // ErrErased is returned when a person's key has been destroyed.
 var ErrErased = errors.New("personal data erased")
 
+// ErrUnavailable wraps a failure of the key file itself (a read-only or
+// full disk): the call may succeed later, and nothing was sealed.
+var ErrUnavailable = errors.New("key store unavailable")
+
 // Personal is the plaintext personal data of one person.
 type Personal struct {
 	Name string `json:"name"`
@@ -53,7 +57,7 @@ type KeyStore struct {
 // OpenKeyStore opens (creating if needed) the key file at path.
 func OpenKeyStore(path string) (*KeyStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("key store: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
@@ -64,7 +68,7 @@ func OpenKeyStore(path string) (*KeyStore, error) {
 		return err
 	}); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("key store: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return &KeyStore{path: path, db: db, cache: map[string]cipher.AEAD{}}, nil
 }
@@ -190,7 +194,7 @@ func (k *KeyStore) aead(subject string, create bool) (cipher.AEAD, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("key store: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if key == nil {
 		if !create {
@@ -203,7 +207,7 @@ func (k *KeyStore) aead(subject string, create bool) (cipher.AEAD, error) {
 		if err := k.db.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket(keysBucket).Put([]byte(subject), key)
 		}); err != nil {
-			return nil, fmt.Errorf("key store: %w", err)
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
 	block, err := aes.NewCipher(key)

@@ -10,6 +10,7 @@ import (
 	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/privacy"
 	"github.com/continuum-care/continuum/projections"
 )
 
@@ -102,6 +103,8 @@ var statusTable = []errorStatus{
 	{target: eventstore.ErrInvalidArgument, status: http.StatusBadRequest, code: domain.CodeInvalidInput},
 	{target: eventstore.ErrUnavailable, status: http.StatusServiceUnavailable, code: "store_unavailable",
 		message: "the event store is unavailable; try again shortly"},
+	{target: privacy.ErrUnavailable, status: http.StatusServiceUnavailable, code: "store_unavailable",
+		message: "the key store cannot be written (is the disk full or read-only?); try again shortly"},
 	{target: eventstore.ErrClosed, status: http.StatusServiceUnavailable, code: "store_unavailable",
 		message: "the event store is shutting down; try again shortly"},
 	{target: context.DeadlineExceeded, status: http.StatusServiceUnavailable, code: "timeout",
