@@ -264,6 +264,8 @@ func TestRequestErrors(t *testing.T) {
 			status: http.StatusBadRequest, code: "malformed_json"},
 		{name: "not an object", path: measure, body: []byte(`[1,2]`), header: jsonHeader("k9"),
 			status: http.StatusBadRequest, code: "malformed_json"},
+		{name: "null is not an object", path: measure, body: []byte(` null `), header: jsonHeader("k9n"),
+			status: http.StatusBadRequest, code: "malformed_json"},
 		{name: "unknown field", path: measure, body: []byte(`{"instrument":"phq9","score":9,"note":"x"}`), header: jsonHeader("k10"),
 			status: http.StatusBadRequest, code: "unknown_field", field: "note"},
 		{name: "wrong type", path: measure, body: []byte(`{"instrument":"phq9","score":"nine"}`), header: jsonHeader("k11"),

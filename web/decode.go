@@ -41,6 +41,11 @@ func decodeCommand(w http.ResponseWriter, r *http.Request, dst any) error {
 	if !utf8.Valid(body) {
 		return badRequest("invalid_utf8", "", "the request body is not valid UTF-8")
 	}
+	// A command is one JSON object; encoding/json would take null (and
+	// leave dst empty) as if it were {}.
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return badRequest("malformed_json", "", "the request body must hold exactly one JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
