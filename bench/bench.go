@@ -25,6 +25,7 @@ import (
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/bolt"
 	"github.com/continuum-care/continuum/eventstore/esdb"
+	"github.com/continuum-care/continuum/projections/replay"
 )
 
 // GoalReplayEvents is the history size the replay goal is stated for.
@@ -197,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			BatchSize:         BatchSize,
 			AppendSeconds:     cfg.AppendDuration.Seconds(),
 			ReplayDecoders:    runtime.GOMAXPROCS(0),
-			ReplayPageSize:    readPageSize,
+			ReplayPageSize:    replay.PageSize,
 			HistorySeed:       historySeed,
 		},
 	}

@@ -2,24 +2,19 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/continuum-care/continuum/bench/workload"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/projections/replay"
 )
 
 // Replay and fill tuning.
 const (
-	// readPageSize is how many events one ReadAll call returns: large enough
-	// that a call's fixed cost vanishes, small enough to keep a few pages in
-	// flight per decoder without much memory.
-	readPageSize = 4096
 	// fillWriters append the history concurrently, so the store's group
 	// commit makes each fsync carry many streams' batches.
 	fillWriters = 16
@@ -105,162 +100,52 @@ func fill(ctx context.Context, store eventstore.Store, seed uint64, n int, progr
 	return perSecond(n, time.Since(start)), nil
 }
 
-// page is one ReadAll result, numbered so decoded pages can be folded in order.
-type page struct {
-	number int
-	events []eventstore.RecordedEvent
-}
-
-// readPages reads $all after the given position to its end, page by page,
-// handing each page to emit. Reads are inclusive, so each page starts at the
-// last event already seen and skips it: that works on any store, whatever its
-// positions look like.
-func readPages(ctx context.Context, store eventstore.Store, after eventstore.Position, emit func(page) error) error {
-	from := after
-	for number := 0; ; number++ {
-		evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: readPageSize})
-		if err != nil {
-			return fmt.Errorf("read $all: %w", err)
-		}
-		full := len(evs) == readPageSize
-		for len(evs) > 0 && !after.Less(evs[0].Position) {
-			evs = evs[1:]
-		}
-		if len(evs) == 0 {
-			if full {
-				return fmt.Errorf("read $all: a full page at %s brought nothing new", from)
-			}
-			return nil
-		}
-		if err := emit(page{number: number, events: evs}); err != nil {
-			return err
-		}
-		after = evs[len(evs)-1].Position
-		from = after
-		if !full {
-			return nil
-		}
-	}
-}
-
 // replayRaw reads $all after the given position without decoding anything:
 // the store's share of a replay.
 func replayRaw(ctx context.Context, store eventstore.Store, after eventstore.Position) (int, time.Duration, error) {
 	start := time.Now()
 	var events, bytes int
-	err := readPages(ctx, store, after, func(p page) error {
-		events += len(p.events)
-		for i := range p.events {
-			bytes += len(p.events[i].Data) // touch what a decoder would read
+	err := replay.Pages(ctx, store, replay.Options{After: after}, func(_ int, page []eventstore.RecordedEvent) error {
+		events += len(page)
+		for i := range page {
+			bytes += len(page[i].Data) // touch what a decoder would read
 		}
 		return nil
 	})
 	return events, time.Since(start), err
 }
 
-// decodedPage is a page turned into domain events.
-type decodedPage struct {
-	number int
-	events []domain.Event
-}
-
 // replayTyped reads $all after the given position and folds every domain
-// event into a workload.Fold, decoding with the domain codec. Reading,
-// decoding and folding form a pipeline: one goroutine reads pages, one
-// decoder per core decodes them, and the fold takes the decoded pages back
-// in $all order, so the result is the same as a sequential replay's while
-// every core decodes. Metadata is only peeked at for the schema version
-// (domain.DecodeData), never parsed.
+// event into a workload.Fold, decoding with the domain codec on every core
+// (projections/replay) and folding in $all order, so the result is the same
+// as a sequential replay's. Metadata is only peeked at for the schema
+// version (domain.DecodeData), never parsed.
 func replayTyped(ctx context.Context, store eventstore.Store, after eventstore.Position) (workload.Fold, time.Duration, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	decoders := runtime.GOMAXPROCS(0)
-	pages := make(chan page, 2*decoders)
-	decoded := make(chan decodedPage, 2*decoders)
-	errs := make(chan error, decoders+1)
-	start := time.Now()
-
-	// report hands a goroutine's outcome back; the first failure stops the
-	// others, so the fold never waits for a page that will not come.
-	report := func(err error) {
-		if err != nil {
-			cancel()
-		}
-		errs <- err
-	}
-	go func() {
-		defer close(pages)
-		report(readPages(ctx, store, after, func(p page) error {
-			select {
-			case pages <- p:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}))
-	}()
-	var wg sync.WaitGroup
-	for range decoders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			report(decodePages(ctx, pages, decoded))
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(decoded)
-	}()
-
 	var fold workload.Fold
-	waiting := make(map[int][]domain.Event)
-	next := 0
-	for p := range decoded {
-		waiting[p.number] = p.events
-		for evs, ok := waiting[next]; ok; evs, ok = waiting[next] {
-			delete(waiting, next)
-			for _, e := range evs {
-				fold.Apply(e)
-			}
-			next++
+	start := time.Now()
+	err := replay.Run(ctx, store, replay.Options{After: after}, decodePage, func(events []domain.Event) {
+		for _, e := range events {
+			fold.Apply(e)
 		}
-	}
-	elapsed := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return fold, elapsed, err
-		}
-	}
-	if len(waiting) > 0 {
-		return fold, elapsed, fmt.Errorf("replay: %d decoded pages never folded", len(waiting))
-	}
-	return fold, elapsed, ctx.Err()
+	})
+	return fold, time.Since(start), err
 }
 
-// decodePages decodes pages until the channel closes. System events ($…)
-// are not the domain's and are skipped.
-func decodePages(ctx context.Context, pages <-chan page, decoded chan<- decodedPage) error {
-	for p := range pages {
-		out := make([]domain.Event, 0, len(p.events))
-		for i := range p.events {
-			e := &p.events[i]
-			if e.IsSystem() {
-				continue
-			}
-			ev, err := domain.DecodeData(e.Type, e.Data, e.Metadata)
-			if err != nil {
-				return fmt.Errorf("replay: decode the event at %s: %w", e.Position, err)
-			}
-			out = append(out, ev)
+// decodePage decodes a page's domain events, skipping system events.
+func decodePage(page []eventstore.RecordedEvent) ([]domain.Event, error) {
+	out := make([]domain.Event, 0, len(page))
+	for i := range page {
+		e := &page[i]
+		if e.IsSystem() {
+			continue
 		}
-		select {
-		case decoded <- decodedPage{number: p.number, events: out}:
-		case <-ctx.Done():
-			return ctx.Err()
+		ev, err := domain.DecodeData(e.Type, e.Data, e.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("replay: decode the event at %s: %w", e.Position, err)
 		}
+		out = append(out, ev)
 	}
-	return nil
+	return out, nil
 }
 
 // measureReplays fills the store with the history, then replays it three

@@ -13,6 +13,7 @@ import (
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/memstore"
+	"github.com/continuum-care/continuum/projections/replay"
 	"github.com/google/uuid"
 )
 
@@ -88,11 +89,11 @@ func TestReplayManyPagesInOrder(t *testing.T) {
 	// the same people on different pages: folding pages out of order would
 	// lose episodes.
 	var events []domain.Event
-	for i := range 3*readPageSize + 7 {
+	for i := range 3*replay.PageSize + 7 {
 		p := domain.PatientID(uuid.NewSHA1(uuid.Nil, []byte{byte(i), byte(i >> 8)}).String())
 		events = append(events, domain.Admitted{Patient: p, Program: "iop", Level: domain.IOP, OccurredAt: on(t, "2025-01-01")})
 	}
-	for i := range 3*readPageSize + 7 {
+	for i := range 3*replay.PageSize + 7 {
 		p := domain.PatientID(uuid.NewSHA1(uuid.Nil, []byte{byte(i), byte(i >> 8)}).String())
 		events = append(events, domain.Discharged{Patient: p, Reason: domain.DischargeCompleted, Level: domain.IOP, Program: "iop", OccurredAt: on(t, "2025-01-08")})
 	}
@@ -101,7 +102,7 @@ func TestReplayManyPagesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 3*readPageSize + 7
+	n := 3*replay.PageSize + 7
 	if r.EventsReplayed != int64(2*n) || r.Episodes.Closed != n || r.Episodes.Completed != n || r.Episodes.EstimatedDates != n {
 		t.Errorf("replayed %d, episodes %+v; want %d events and %d closed, completed, estimated episodes", r.EventsReplayed, r.Episodes, 2*n, n)
 	}

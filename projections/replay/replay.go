@@ -1,0 +1,151 @@
+// Package replay reads the whole of $all fast: one goroutine reads pages,
+// one decoder per core decodes them, and the fold takes them back in log
+// order, so a replay's result is the sequential fold's while every core
+// decodes. The analysts' outcomes and the benchmarks replay through it.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/continuum-care/continuum/eventstore"
+)
+
+// PageSize is how many events one read of $all returns: large enough that a
+// read's fixed cost vanishes, small enough that the pages in flight stay a
+// few megabytes.
+const PageSize = 4096
+
+// Options select what a replay reads.
+type Options struct {
+	// After is exclusive: Start replays everything.
+	After eventstore.Position
+	// Filter, if set, keeps only matching events (applied by the store).
+	Filter *eventstore.Filter
+	// Decoders is how many pages decode at once; 0 means GOMAXPROCS.
+	Decoders int
+}
+
+// Pages reads $all after opts.After in pages and calls emit with each page
+// and its number, in order, until the end of the log. Reads are inclusive,
+// so each page after the first starts at the last event already seen and
+// drops it, whatever the store's positions look like.
+func Pages(ctx context.Context, store eventstore.Store, opts Options, emit func(number int, events []eventstore.RecordedEvent) error) error {
+	from, after := opts.After, opts.After
+	for number := 0; ; number++ {
+		evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: PageSize, Filter: opts.Filter})
+		if err != nil {
+			return fmt.Errorf("reading the log: %w", err)
+		}
+		full := len(evs) == PageSize
+		for len(evs) > 0 && !after.Less(evs[0].Position) {
+			evs = evs[1:]
+		}
+		if len(evs) == 0 {
+			if full {
+				return fmt.Errorf("reading the log: a full page at %s brought nothing new", from)
+			}
+			return nil
+		}
+		if err := emit(number, evs); err != nil {
+			return err
+		}
+		after = evs[len(evs)-1].Position
+		from = after
+		if !full {
+			return nil
+		}
+	}
+}
+
+// Run replays $all: decode turns each page into a T on one of several
+// goroutines, and fold receives the Ts one page at a time in log order on
+// the calling goroutine. The first error of any stage stops the others.
+func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decode func([]eventstore.RecordedEvent) (T, error), fold func(T)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	decoders := opts.Decoders
+	if decoders <= 0 {
+		decoders = runtime.GOMAXPROCS(0)
+	}
+	type page struct {
+		number int
+		events []eventstore.RecordedEvent
+	}
+	type decoded struct {
+		number int
+		value  T
+	}
+	pages := make(chan page, 2*decoders)
+	out := make(chan decoded, 2*decoders)
+	errs := make(chan error, decoders+1)
+	// fail hands a stage's failure back and stops the others, so the fold
+	// never waits for a page that will not come.
+	fail := func(err error) {
+		if err != nil {
+			cancel()
+			errs <- err
+		}
+	}
+	go func() {
+		defer close(pages)
+		fail(Pages(ctx, store, opts, func(number int, events []eventstore.RecordedEvent) error {
+			select {
+			case pages <- page{number, events}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}))
+	}()
+	var wg sync.WaitGroup
+	for range decoders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range pages {
+				v, err := decode(p.events)
+				if err != nil {
+					fail(err)
+					return
+				}
+				select {
+				case out <- decoded{p.number, v}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+
+	waiting := map[int]T{}
+	next := 0
+	for d := range out {
+		waiting[d.number] = d.value
+		for v, ok := waiting[next]; ok; v, ok = waiting[next] {
+			delete(waiting, next)
+			fold(v)
+			next++
+		}
+	}
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(waiting) > 0 {
+		return fmt.Errorf("replay: %d decoded pages never folded", len(waiting))
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/memstore"
+	"github.com/google/uuid"
+)
+
+func filled(t *testing.T, n int) eventstore.Store {
+	t.Helper()
+	store := memstore.New()
+	t.Cleanup(func() { store.Close() })
+	for i := range n {
+		stream := "patient-" + strconv.Itoa(i%3)
+		if i%7 == 0 {
+			stream = "audit-x"
+		}
+		event := eventstore.EventData{ID: uuid.New(), Type: "E", Data: []byte(strconv.Itoa(i))}
+		if _, err := store.Append(context.Background(), stream, eventstore.Any, event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store
+}
+
+// TestRunFoldsInLogOrder: many pages decoded on several goroutines still
+// fold in the log's order, each event once, with the filter applied.
+func TestRunFoldsInLogOrder(t *testing.T) {
+	const n = 3*PageSize + 17
+	store := filled(t, n)
+	tests := []struct {
+		name   string
+		opts   Options
+		expect func(i int) bool
+	}{
+		{"everything", Options{Decoders: 4}, func(int) bool { return true }},
+		{"filtered", Options{Filter: &eventstore.Filter{Prefixes: []string{"patient-"}}, Decoders: 3}, func(i int) bool { return i%7 != 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := Run(context.Background(), store, tt.opts, func(evs []eventstore.RecordedEvent) ([]string, error) {
+				out := make([]string, len(evs))
+				for i := range evs {
+					out[i] = string(evs[i].Data)
+				}
+				return out, nil
+			}, func(page []string) { got = append(got, page...) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for i := range n {
+				if tt.expect(i) {
+					want = append(want, strconv.Itoa(i))
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("folded %d events out of order or incomplete (want %d)", len(got), len(want))
+			}
+		})
+	}
+}
+
+func TestRunStopsOnADecodeError(t *testing.T) {
+	store := filled(t, 2*PageSize)
+	boom := errors.New("boom")
+	err := Run(context.Background(), store, Options{}, func(evs []eventstore.RecordedEvent) (int, error) {
+		return 0, boom
+	}, func(int) {})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the decoder's", err)
+	}
+}
+
+func TestPagesAfterAPosition(t *testing.T) {
+	store := filled(t, 10)
+	all, err := store.ReadAll(context.Background(), eventstore.ReadAllOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got int
+	err = Pages(context.Background(), store, Options{After: all[3].Position}, func(_ int, evs []eventstore.RecordedEvent) error {
+		got += len(evs)
+		if evs[0].Position != all[4].Position {
+			t.Errorf("first event after position 3 is not the 5th")
+		}
+		return nil
+	})
+	if err != nil || got != 6 {
+		t.Fatalf("read %d events after the 4th, err %v; want 6", got, err)
+	}
+}
