@@ -379,7 +379,7 @@ func (r *Runner) Stats() Stats {
 // read of the newest event when the runner is caught up, and one bounded
 // read (lagScanLimit events) when it is not, so it can back a metric.
 func (r *Runner) Lag(ctx context.Context) (Lag, error) {
-	filter := eventstore.ExcludeSystemEvents()
+	filter := ClinicalStreams()
 	head, err := r.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1, Filter: filter})
 	if err != nil {
 		return Lag{}, err
@@ -552,7 +552,7 @@ func (r *Runner) run(ctx context.Context, done chan<- struct{}) {
 // until the subscription or ctx ends. progressed reports whether anything
 // arrived, to reset the backoff.
 func (r *Runner) follow(ctx context.Context) (progressed bool, err error) {
-	sub, err := r.store.SubscribeAll(ctx, eventstore.SubscribeAllOptions{From: r.Position(), Filter: eventstore.ExcludeSystemEvents()})
+	sub, err := r.store.SubscribeAll(ctx, eventstore.SubscribeAllOptions{From: r.Position(), Filter: ClinicalStreams()})
 	if err != nil {
 		return false, err
 	}

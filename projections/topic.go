@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore"
 )
 
 // TopicKind is what a live view is about: the census board, one group's
@@ -110,4 +111,13 @@ func (s TopicSet) Names() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// ClinicalStreams selects the clinical record in $all: patients, groups and
+// programs. Audit trails and user accounts share the log but change no read
+// model or outcome, so folds subscribe and replay through this filter.
+func ClinicalStreams() *eventstore.Filter {
+	return &eventstore.Filter{Target: eventstore.FilterStreamName, Prefixes: []string{
+		domain.PatientStreamPrefix, domain.GroupStreamPrefix, domain.ProgramStreamPrefix,
+	}}
 }

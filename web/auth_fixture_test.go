@@ -15,6 +15,7 @@ import (
 	"github.com/continuum-care/continuum/access"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/projections"
 )
 
 // testPassword is every test user's password.
@@ -139,7 +140,7 @@ func (st *stack) settle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		last, err := st.inner.ReadAll(context.Background(), eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1})
+		last, err := st.inner.ReadAll(context.Background(), eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1, Filter: projections.ClinicalStreams()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -213,9 +213,8 @@ func TestReconnectLosesNothing(t *testing.T) {
 		seen = snap
 	})
 	t.Run("unchanged: nothing until the next change", func(t *testing.T) {
-		// Following a person is audited, and the audit entry moves every
-		// view's position on; a roster is followed without one, so a
-		// reconnect to it finds the position it left.
+		// Following a person appends an audit entry; the projections skip
+		// audit streams, so a reconnect finds the position it left.
 		const group = "group:psychodynamic-3"
 		st.settle(t)
 		held := dialWS(t, st.http.URL, nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/projections"
 	"github.com/continuum-care/continuum/projections/replay"
 )
 
@@ -24,7 +25,7 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 		return nil, err
 	}
 	fold := NewFold(opts)
-	err := replay.Run(ctx, store, replay.Options{Filter: clinicalStreams}, decodePage, func(facts []fact) {
+	err := replay.Run(ctx, store, replay.Options{Filter: projections.ClinicalStreams()}, decodePage, func(facts []fact) {
 		for i := range facts {
 			if facts[i].event == nil {
 				fold.Count()
@@ -48,12 +49,6 @@ type fact struct {
 	estimated bool
 }
 
-// clinicalStreams keeps the replay to the clinical record: audit trails and
-// user accounts share the log but change no figure, and counting them would
-// make events_replayed move each time someone reads a report.
-var clinicalStreams = &eventstore.Filter{Target: eventstore.FilterStreamName, Prefixes: []string{
-	domain.PatientStreamPrefix, domain.GroupStreamPrefix, domain.ProgramStreamPrefix,
-}}
 
 // decodePage decodes the events some figure depends on; the rest (referrals,
 // sessions, waitlists, programs) are only counted.
