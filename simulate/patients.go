@@ -48,7 +48,7 @@ type patient struct {
 	reassessed   bool        // the intake before the planned readmission is done
 	followUp     domain.Date // a follow-up measure after discharge, zero if none
 
-	groups    map[domain.GroupID]*seat        // groups the person sits in or waits for
+	groups    map[domain.GroupID]*seat       // groups the person sits in or waits for
 	targets   map[domain.GroupID]domain.Date // when an open-ended group membership should end
 	excluded  map[domain.GroupID]bool        // groups a clinician found unsuitable
 	pending   []pendingJoin

@@ -45,7 +45,7 @@ var (
 // whose IDs carry the site's suffix (none for the first site), so one store
 // can hold many clinics' histories for volume tests.
 type site struct {
-	index    int // 0-based
+	index    int                           // 0-based
 	programs map[domain.ProgramID]*program // by catalog ID
 	byID     map[domain.ProgramID]*program // by the site's own ID
 	// levelPrograms lists, per level, the programs a person can be placed in.

@@ -49,7 +49,6 @@ type fact struct {
 	estimated bool
 }
 
-
 // decodePage decodes the events some figure depends on; the rest (referrals,
 // sessions, waitlists, programs) are only counted.
 func decodePage(events []eventstore.RecordedEvent) ([]fact, error) {
