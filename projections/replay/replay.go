@@ -90,7 +90,9 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 			errs <- err
 		}
 	}
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		defer close(pages)
 		fail(Pages(ctx, store, opts, func(number int, events []eventstore.RecordedEvent) error {
 			select {
@@ -135,6 +137,9 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 			next++
 		}
 	}
+	// Every stage has stopped sending once the reader is done too (the
+	// decoders are, since out is closed).
+	<-readerDone
 	close(errs)
 	for err := range errs {
 		if !errors.Is(err, context.Canceled) {
