@@ -17,7 +17,7 @@ func (e *engine) runPatientOps(ctx context.Context, p *patient, ops []patientOp)
 		if p.resync {
 			return nil
 		}
-		key := fmt.Sprintf("p%d/%d", p.index, p.step)
+		key := fmt.Sprintf("p%d.%d/%d", e.site.index, p.index, p.step)
 		p.step++
 		cmd := op.cmd
 		if e.live != nil {
@@ -78,15 +78,8 @@ func withAt(cmd domain.PatientCommand, at time.Time) domain.PatientCommand {
 	return cmd
 }
 
-// programByID finds a site's program by its own ID, or nil.
-func (e *engine) programByID(id domain.ProgramID) *program {
-	for _, s := range e.sites {
-		if pr, ok := s.byID[id]; ok {
-			return pr
-		}
-	}
-	return nil
-}
+// programByID finds the site's program by its own ID, or nil.
+func (e *engine) programByID(id domain.ProgramID) *program { return e.site.byID[id] }
 
 // resync adopts a person's state from their stream after a command was
 // refused (in Live, when a clinician acted on the same person) and plans

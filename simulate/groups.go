@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -28,7 +29,9 @@ type group struct {
 	step            int // idempotency steps used on the group's stream
 	ops             []groupOp
 	changes         []change
-	seen            map[domain.PatientID]*memberStats
+	// seen holds the attendance of current members; a member's entry goes
+	// when the log says they left or completed.
+	seen map[domain.PatientID]*memberStats
 }
 
 // memberStats is a member's attendance as the group leader counts it.
@@ -65,6 +68,16 @@ type groupOp struct {
 	reason  domain.LeaveReason
 	spec    domain.GroupSpec
 	order   int
+}
+
+// closingToday reports whether a change queued for today stops the group.
+func (g *group) closingToday() bool {
+	for _, op := range g.ops {
+		if op.kind == opChange && op.spec.Status != domain.Running {
+			return true
+		}
+	}
+	return false
 }
 
 // queue adds an op to g's day; the queue order breaks ties of time.
@@ -123,6 +136,12 @@ func (e *engine) foldGroup(ctx context.Context, g *group, mode foldMode) error {
 			}
 			g.state.Evolve(ev)
 			g.revision = int64(r.Revision)
+			switch ev := ev.(type) {
+			case domain.MemberLeft:
+				delete(g.seen, ev.Patient)
+			case domain.GroupCompleted:
+				delete(g.seen, ev.Patient)
+			}
 			if mode != foldUntilRun {
 				g.changes = append(g.changes, change{group: g, event: ev})
 			}
@@ -152,6 +171,9 @@ func (e *engine) sendGroup(ctx context.Context, g *group, cmd domain.GroupComman
 	}
 	e.count.recordResult(res)
 	g.known = max(g.known, int64(res.Revision))
+	if _, attendance := cmd.(domain.RecordAttendance); attendance {
+		return nil // changes no seat: folded with the session's next decision
+	}
 	return e.foldGroup(ctx, g, e.foldMode())
 }
 
@@ -311,6 +333,9 @@ func (e *engine) session(ctx context.Context, g *group, d domain.Date, slot doma
 			st.absentRun++
 		}
 	}
+	if err := e.foldGroup(ctx, g, e.foldMode()); err != nil {
+		return err
+	}
 	for _, pid := range members {
 		if err := e.afterSession(ctx, g, day, end, pid, module, lastOfModule); err != nil {
 			return err
@@ -336,14 +361,12 @@ func (e *engine) afterSession(ctx context.Context, g *group, day domain.Date, en
 	}
 	switch {
 	case spec.Level == domain.Outpatient && st.absentRun >= 3:
-		delete(g.seen, pid)
 		return e.sendGroup(ctx, g, domain.LeaveGroup{Group: g.id, Patient: pid, Reason: domain.LeaveNonAttendance, At: at(15)}, true)
 	case n > 0 && lastOfModule && m.NextModule(n) == module && st.moduleAttended*2 >= st.moduleSessions:
 		if err := e.sendGroup(ctx, g, domain.CompleteModule{Group: g.id, Patient: pid, Module: module, At: at(5)}, false); err != nil {
 			return err
 		}
 		if m.ModulesCompleted+1 >= n {
-			delete(g.seen, pid)
 			return e.sendGroup(ctx, g, domain.CompleteGroup{Group: g.id, Patient: pid, At: at(10)}, true)
 		}
 	case n == 0:
@@ -355,7 +378,6 @@ func (e *engine) afterSession(ctx context.Context, g *group, day domain.Date, en
 		if !ok || day.Before(target) {
 			return nil
 		}
-		delete(g.seen, pid)
 		if st.attended*2 >= st.sessions {
 			return e.sendGroup(ctx, g, domain.CompleteGroup{Group: g.id, Patient: pid, At: at(10)}, true)
 		}
@@ -395,38 +417,24 @@ func (e *engine) operations(ctx context.Context, d domain.Date, dayIndex int) er
 		if dayIndex%yearDays == capacityDownDay {
 			delta = -2
 		}
-		for _, s := range e.sites {
-			if err := e.changeCapacity(ctx, s, programIOPEvening, delta, d, dayIndex); err != nil {
-				return err
-			}
-		}
+		return e.changeCapacity(ctx, e.site, programIOPEvening, delta, d, dayIndex)
 	case seasonStartDay:
-		for _, s := range e.sites {
-			g := e.groups[s.group(groupSelfEsteem)]
-			spec := g.state.Spec
-			spec.Status = domain.Running
-			spec.Slots = []domain.Slot{{Day: domain.Thursday, Start: 17 * 60, End: 18*60 + 30}}
-			e.queue(g, groupOp{at: e.at(d, 7*60), kind: opChange, spec: spec})
-		}
+		g := e.groups[e.site.group(groupSelfEsteem)]
+		spec := g.state.Spec
+		spec.Status = domain.Running
+		spec.Slots = []domain.Slot{{Day: domain.Thursday, Start: 17 * 60, End: 18*60 + 30}}
+		e.queue(g, groupOp{at: e.at(d, 7*60), kind: opChange, spec: spec})
 	case seasonStartDay + seasonWeeks*7:
-		for _, s := range e.sites {
-			g := e.groups[s.group(groupSelfEsteem)]
-			ids := slices.Sorted(func(yield func(domain.PatientID) bool) {
-				for pid := range g.state.Members {
-					if !yield(pid) {
-						return
-					}
-				}
-			})
-			for _, pid := range append(slices.Clone(g.state.Waitlist), ids...) {
-				if p := e.patients[pid]; p != nil {
-					e.queue(g, groupOp{at: e.at(d, 7*60), kind: opLeave, patient: p, reason: domain.LeaveOther})
-				}
+		g := e.groups[e.site.group(groupSelfEsteem)]
+		members := slices.Sorted(maps.Keys(g.state.Members))
+		for _, pid := range append(slices.Clone(g.state.Waitlist), members...) {
+			if p := e.patients[pid]; p != nil {
+				e.queue(g, groupOp{at: e.at(d, 7*60), kind: opLeave, patient: p, reason: domain.LeaveOther})
 			}
-			spec := g.state.Spec
-			spec.Status, spec.Slots = domain.NotRunning, nil
-			e.queue(g, groupOp{at: e.at(d, 7*60+30), kind: opChange, spec: spec})
 		}
+		spec := g.state.Spec
+		spec.Status, spec.Slots = domain.NotRunning, nil
+		e.queue(g, groupOp{at: e.at(d, 7*60+30), kind: opChange, spec: spec})
 	}
 	return nil
 }

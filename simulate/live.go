@@ -64,18 +64,23 @@ func (p *pacer) wait(ctx context.Context, journey bool) error {
 	}
 }
 
+// staleReferral is how old a referral or intake may be for Live to take
+// the person over; older ones belong to people who never came.
+const staleReferral = 14 * 24 * time.Hour
+
 // liveRetryPause is how long Live waits after a failure (the store
 // unavailable) before it carries on.
 const liveRetryPause = 5 * time.Second
 
 // Live keeps the health system moving until ctx ends, through svc (the
 // application's own command service, whose clock is the wall clock):
-// every command is dated now, and about a simulated day passes each
-// minute, so stays are compressed but their order and proportions are the
+// every command is dated now, and a simulated day passes in a minute or
+// two, so stays are compressed but their order and proportions are the
 // history's. It takes over the simulated people already in the store
-// (those whose referral a simulation wrote) and the groups as their logs
-// say; people others act on meanwhile are read again when a command about
-// them is refused. It returns nil when ctx ends.
+// (those whose referral a simulation wrote, in care or referred in the
+// last two weeks) and the groups as their logs say; people others act on
+// meanwhile are read again when a command about them is refused. It
+// returns nil when ctx ends.
 func Live(ctx context.Context, svc *commands.Service, sealer commands.Sealer, cfg LiveConfig) error {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -93,57 +98,97 @@ func Live(ctx context.Context, svc *commands.Service, sealer commands.Sealer, cf
 		cfg.RoutinePause = cfg.MinPause / 5
 	}
 	started := time.Now()
-	sites, err := storeSites(ctx, svc.Store())
+	store := svc.Store()
+	sites, err := storeSites(ctx, store)
 	if err != nil {
 		return err
 	}
 	seed := uint64(started.UnixNano())
 	pace := &pacer{loc: cfg.Location, rng: rand.New(rand.NewPCG(seed, 1)), minPause: cfg.MinPause, maxPause: cfg.MaxPause, rest: cfg.RoutinePause}
 	first := domain.DateOf(started.In(cfg.Location))
-	e, err := newEngine(svc.Store(), sealer, Config{
-		Seed: seed, Start: first, Sites: sites, Location: cfg.Location, Workers: 1,
-		ReferralsPerDay: cfg.ReferralsPerDay, Logger: cfg.Logger,
-	}, pace)
+	simCfg := Config{Seed: seed, Start: first, Sites: sites, Location: cfg.Location, Workers: 1, ReferralsPerDay: cfg.ReferralsPerDay, Logger: cfg.Logger}
+	if simCfg.ReferralsPerDay <= 0 {
+		simCfg.ReferralsPerDay = DefaultReferralsPerDay
+	}
+	sh := newShared(store, sealer, simCfg, pace)
+	engines, err := sh.engines()
 	if err != nil {
 		return err
 	}
-	if e.cfg.ReferralsPerDay == 0 {
-		e.cfg.ReferralsPerDay = DefaultReferralsPerDay
-	}
-	e.svc = svc
-	for _, g := range e.groupOrder {
-		if err := e.foldGroup(ctx, g, foldToEnd); err != nil {
-			return err
+	for _, e := range engines {
+		e.svc = svc
+		for _, g := range e.groupOrder {
+			if err := e.foldGroup(ctx, g, foldToEnd); err != nil {
+				return err
+			}
+			g.changes = g.changes[:0]
 		}
-		g.changes = g.changes[:0]
 	}
-	if err := e.adopt(ctx, first); err != nil {
+	people, err := readPeople(ctx, store)
+	if err != nil {
 		return err
 	}
-	e.log.Info("live simulation started", "people", len(e.active), "sites", sites)
-	for day := 0; ; day++ {
-		err := e.liveDay(ctx, first.AddDays(day), day)
-		if ctx.Err() != nil {
-			return nil
+	adopted := 0
+	for _, a := range people {
+		switch a.state.Status {
+		case domain.StatusInCare:
+		case domain.StatusReferred, domain.StatusAssessed:
+			if started.Sub(a.state.LastMoveAt) > staleReferral {
+				continue // a referral nobody followed up for weeks is not picked up again
+			}
+		default:
+			continue
 		}
-		if err != nil {
-			e.log.Warn("live simulation: a day failed; carrying on", "err", err)
-			for _, p := range e.active {
-				p.resync, p.ops, p.late = true, p.ops[:0], p.late[:0]
+		if !a.simulated {
+			continue
+		}
+		e := engines[0]
+		for _, candidate := range engines {
+			if candidate.site.byID[a.state.Program] != nil {
+				e = candidate
 			}
-			for _, g := range e.groupOrder {
-				g.ops = g.ops[:0]
-			}
-			select {
-			case <-ctx.Done():
+		}
+		e.adoptPatient(a, first)
+		adopted++
+	}
+	for _, e := range engines {
+		e.seatAdopted(first)
+	}
+	sh.log.Info("live simulation started", "people", adopted, "sites", sites)
+	for day := 0; ; day++ {
+		d := first.AddDays(day)
+		for _, e := range engines {
+			err := e.liveDay(ctx, d, day)
+			if ctx.Err() != nil {
 				return nil
-			case <-time.After(liveRetryPause):
 			}
-			if err := e.endDay(ctx, first.AddDays(day)); err != nil && ctx.Err() == nil {
-				e.log.Warn("live simulation: re-reading people failed", "err", err)
+			if err != nil {
+				sh.log.Warn("live simulation: a day failed; carrying on", "err", err)
+				if err := e.recover(ctx, d); ctx.Err() != nil {
+					return nil
+				} else if err != nil {
+					sh.log.Warn("live simulation: re-reading people failed", "err", err)
+				}
 			}
 		}
 	}
+}
+
+// recover drops what was left of a failed day, waits a little (the store
+// may be unavailable for a while) and reads everyone's state again.
+func (e *engine) recover(ctx context.Context, d domain.Date) error {
+	for _, p := range e.active {
+		p.resync, p.ops, p.late = true, p.ops[:0], p.late[:0]
+	}
+	for _, g := range e.groupOrder {
+		g.ops = g.ops[:0]
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(liveRetryPause):
+	}
+	return e.endDay(ctx, d)
 }
 
 // liveDay is a simulated day of Live: first what others wrote to the
@@ -187,17 +232,16 @@ type adoption struct {
 	measured  bool
 }
 
-// adopt reads the log and takes over the simulated people who are not done:
-// referred, assessed or in care. Traits the log does not hold (condition,
-// attendance, response to treatment) are drawn afresh.
-func (e *engine) adopt(ctx context.Context, today domain.Date) error {
+// readPeople folds every patient stream of the log, in order of first
+// appearance, noting who a simulation referred and their latest scores.
+func readPeople(ctx context.Context, store eventstore.Store) ([]*adoption, error) {
 	people := map[domain.PatientID]*adoption{}
-	var order []domain.PatientID
+	var order []*adoption
 	from := eventstore.Start
 	for {
-		recs, err := e.store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: adoptPage})
+		recs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: adoptPage})
 		if err != nil {
-			return fmt.Errorf("reading the log: %w", err)
+			return nil, fmt.Errorf("reading the log: %w", err)
 		}
 		for i := range recs {
 			r := &recs[i]
@@ -216,36 +260,32 @@ func (e *engine) adopt(ctx context.Context, today domain.Date) error {
 			if a == nil {
 				a = &adoption{}
 				people[id] = a
-				order = append(order, id)
+				order = append(order, a)
 			}
-			if _, ok := ev.(domain.Referred); ok {
+			switch ev := ev.(type) {
+			case domain.Referred:
 				md, err := domain.DecodeMetadata(r.Metadata)
 				a.simulated = err == nil && strings.HasPrefix(md.CorrelationID, "sim-")
-			}
-			if m, ok := ev.(domain.MeasureRecorded); ok {
+			case domain.MeasureRecorded:
 				a.measured = true
-				if m.Instrument == domain.PHQ9 {
-					a.phq = m.Score
+				if ev.Instrument == domain.PHQ9 {
+					a.phq = ev.Score
 				} else {
-					a.gad = m.Score
+					a.gad = ev.Score
 				}
 			}
 			a.state.Evolve(ev)
 		}
 		if len(recs) < adoptPage {
-			break
+			return order, nil
 		}
 		from = recs[len(recs)-1].Position
 	}
-	for _, id := range order {
-		a := people[id]
-		switch a.state.Status {
-		case domain.StatusReferred, domain.StatusAssessed, domain.StatusInCare:
-			if a.simulated {
-				e.adoptPatient(a, today)
-			}
-		}
-	}
+}
+
+// seatAdopted gives the adopted people their seats, waitlist places and
+// completions as the groups' logs hold them.
+func (e *engine) seatAdopted(today domain.Date) {
 	for _, g := range e.groupOrder {
 		for pid, m := range g.state.Members {
 			if p := e.patients[pid]; p != nil {
@@ -265,7 +305,6 @@ func (e *engine) adopt(ctx context.Context, today domain.Date) error {
 			p.completed = append(p.completed, g.state.CompletedBy(p.id)...)
 		}
 	}
-	return nil
 }
 
 // adoptPatient builds the model of a person from their folded stream.
@@ -275,7 +314,7 @@ func (e *engine) adoptPatient(a *adoption, today domain.Date) {
 	e.nextIndex++
 	r := newRand(e.cfg.Seed, e.runID+"/adopted", uint64(index))
 	p := &patient{
-		index: index, id: st.ID, site: e.sites[0], rng: r,
+		index: index, id: st.ID, site: e.site, rng: r,
 		groups: map[domain.GroupID]*seat{}, targets: map[domain.GroupID]domain.Date{}, excluded: map[domain.GroupID]bool{},
 		status: st.Status, episodes: st.Episodes,
 	}
@@ -295,30 +334,20 @@ func (e *engine) adoptPatient(a *adoption, today domain.Date) {
 		phq, gad = float64(a.phq), float64(a.gad)
 	}
 	p.traj = newTrajectory(r, today, phq, gad)
-	p.due = today.AddDays(r.IntN(3))
+	// Spread the adopted people's next steps over the coming days, so Live
+	// does not start with everyone's intake at once.
+	p.due = today.AddDays(r.IntN(8))
 	if st.Status == domain.StatusInCare {
 		pr := e.programByID(st.Program)
 		if pr == nil {
 			pr = &program{id: st.Program, level: st.Level, capacity: 1 << 30}
-		} else {
-			p.site = e.siteOf(pr)
 		}
 		p.enter(st.Level, pr, domain.DateOf(st.LastMoveAt.In(e.cfg.Location)))
 		if p.due.Before(today) {
-			p.due = today.AddDays(r.IntN(4))
+			p.due = today.AddDays(r.IntN(8))
 		}
-		p.nextMeasure = today.AddDays(r.IntN(7))
+		p.nextMeasure = today.AddDays(r.IntN(measureEveryDays[st.Level]))
 	}
 	e.patients[p.id] = p
 	e.active = append(e.active, p)
-}
-
-// siteOf finds the site running program pr.
-func (e *engine) siteOf(pr *program) *site {
-	for _, s := range e.sites {
-		if s.byID[pr.id] == pr {
-			return s
-		}
-	}
-	return e.sites[0]
 }

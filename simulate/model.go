@@ -43,11 +43,11 @@ var conditionWeights = []float64{
 // firstLevelWeights are the levels recommended at a first intake: more
 // outpatient and IOP than inpatient, as in most systems.
 var firstLevelWeights = []float64{
-	domain.Inpatient:   0.16,
+	domain.Inpatient:   0.13,
 	domain.Residential: 0.05,
 	domain.PHP:         0.11,
-	domain.IOP:         0.17,
-	domain.Outpatient:  0.51,
+	domain.IOP:         0.19,
+	domain.Outpatient:  0.52,
 }
 
 // readmitLevelWeights are the levels of a readmission: a return is usually

@@ -93,8 +93,9 @@ func newRand(seed uint64, tag string, index uint64) *rand.Rand {
 func (e *engine) newPatient(s *site, d domain.Date) *patient {
 	index := e.nextIndex
 	e.nextIndex++
-	id := domain.PatientID(uuid.NewSHA1(simNamespace, []byte(e.runID+"/"+strconv.Itoa(index))).String())
-	r := newRand(e.cfg.Seed, e.runID+"/patient", uint64(index))
+	name := e.runID + "/" + strconv.Itoa(s.index) + "/" + strconv.Itoa(index)
+	id := domain.PatientID(uuid.NewSHA1(simNamespace, []byte(name)).String())
+	r := newRand(e.cfg.Seed, name, 0)
 	p := &patient{
 		index: index, id: id, site: s, rng: r,
 		groups: map[domain.GroupID]*seat{}, targets: map[domain.GroupID]domain.Date{}, excluded: map[domain.GroupID]bool{},
@@ -165,27 +166,26 @@ func (e *engine) journeyAt(p *patient, d domain.Date, from, span int) time.Time 
 	return t
 }
 
-// arrive refers the day's new people at every site.
+// arrive refers the day's new people.
 func (e *engine) arrive(d domain.Date) {
 	lambda := e.cfg.ReferralsPerDay
 	if wd := d.Weekday(); wd == domain.Saturday || wd == domain.Sunday {
 		lambda /= 3
 	}
-	for _, s := range e.sites {
-		for n := poisson(e.arrivals, lambda); n > 0; n-- {
-			p := e.newPatient(s, d)
-			at := e.journeyAt(p, d, 8*60, 9*60)
-			var personal *privacy.Personal
-			if e.sealer != nil {
-				pd := personalData(p.rng, p.female, p.age, d)
-				personal = &pd
-			}
-			p.ops = append(p.ops, patientOp{cmd: domain.Refer{Patient: p.id, Source: referralSource(p.rng, p.target), At: at}, personal: personal})
-			p.status = domain.StatusReferred
-			p.due = d
-			if p.target != domain.Inpatient {
-				p.due = d.AddDays(1 + p.rng.IntN(10))
-			}
+	for n := poisson(e.arrivals, lambda); n > 0; n-- {
+		p := e.newPatient(e.site, d)
+		at := e.journeyAt(p, d, 8*60, 9*60)
+		// Drawn with or without a sealer, so both runs draw the same numbers.
+		pd := personalData(p.rng, p.female, p.age, d)
+		var personal *privacy.Personal
+		if e.sealer != nil {
+			personal = &pd
+		}
+		p.ops = append(p.ops, patientOp{cmd: domain.Refer{Patient: p.id, Source: referralSource(p.rng, p.target), At: at}, personal: personal})
+		p.status = domain.StatusReferred
+		p.due = d
+		if p.target != domain.Inpatient {
+			p.due = d.AddDays(1 + p.rng.IntN(10))
 		}
 	}
 }
@@ -245,6 +245,10 @@ func (e *engine) intake(p *patient, d domain.Date) {
 	p.due = d.AddDays(admissionWaitDays(p.rng, p.target))
 }
 
+// maxWaitDays is how long a person waits for a place at the recommended
+// level before a clinician offers another.
+const maxWaitDays = 5
+
 // alternativeLevels are what a clinician offers when the recommended
 // level has no place after a few days' wait.
 var alternativeLevels = map[domain.Level][]domain.Level{
@@ -274,7 +278,7 @@ func (e *engine) admit(p *patient, d domain.Date) {
 	if pr == nil && level == domain.Inpatient {
 		pr = p.site.program(programInpatient)
 	}
-	if pr == nil && p.waits >= 3 {
+	if pr == nil && p.waits >= maxWaitDays {
 		for _, alt := range alternativeLevels[level] {
 			if pr = e.placeFor(p, alt); pr != nil {
 				level = alt
@@ -314,12 +318,23 @@ func (p *patient) enter(level domain.Level, pr *program, d domain.Date) {
 	p.nextMeasure = d.AddDays(measureEveryDays[level])
 }
 
-// careDay is a day in care: pending joins, stale waitlists, measures, and
-// at most one move (dropout, step-up, or the planned end of the stay).
+// careDay is a day in care: measures, at most one move (dropout,
+// step-up, or the planned end of the stay), and on a day without a move
+// the planned joins and the waitlists given up on. (A move makes its own
+// group changes from the groups the person holds.)
 func (e *engine) careDay(p *patient, d domain.Date) {
+	e.measureIfDue(p, d)
+	level, program := p.level, p.program
+	e.move(p, d)
+	if p.status != domain.StatusInCare || p.level != level || p.program != program {
+		return
+	}
 	e.joinPending(p, d)
 	e.leaveStaleWaitlists(p, d)
-	e.measureIfDue(p, d)
+}
+
+// move makes at most one move of a person in care.
+func (e *engine) move(p *patient, d domain.Date) {
 	weekday := d.Weekday() != domain.Saturday && d.Weekday() != domain.Sunday
 	dropout := dropoutPerDay[p.level]
 	if p.traj.struggling() {
@@ -645,6 +660,11 @@ func (e *engine) requestJoin(p *patient, gid domain.GroupID, d domain.Date, at t
 		return true
 	}
 	g := e.groups[gid]
+	if g.closingToday() {
+		e.count.refused(domain.CodeGroupNotRunning) // the group's season ends today
+		p.excluded[gid] = true
+		return false
+	}
 	_, err := g.state.Decide(domain.JoinGroup{Group: gid, Patient: p.id, Facts: p.facts(), At: at}, at)
 	var closed *domain.EntryClosedError
 	code := domain.ErrorCode(err)

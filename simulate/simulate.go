@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -41,15 +42,17 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultWorkers is how many commands run at once: enough to fill the
-	// store's group commits, few enough to keep the memory small.
+	// DefaultWorkers is how many commands a site runs at once: enough to
+	// fill the store's group commits, few enough to keep the memory small.
 	DefaultWorkers = 64
 	// DefaultReferralsPerDay is the mean number of referrals a site gets on
-	// a weekday, which keeps the default catalog's programs near capacity.
+	// a weekday: the default catalog's IOP runs near capacity and the
+	// group center at about three quarters of it.
 	DefaultReferralsPerDay = 2.5
 	// serviceCacheSize is how many folded streams the simulator's command
-	// service keeps: every person in care and every group of a large run.
-	serviceCacheSize = 1 << 15
+	// service keeps per site: its groups and the people recently in care
+	// (older ones are read again if they return).
+	serviceCacheSize = 1024
 )
 
 // Config says what to simulate.
@@ -66,12 +69,14 @@ type Config struct {
 	Sites int
 	// Location is the clinic's time zone; nil means UTC.
 	Location *time.Location
-	// Workers bounds the commands in flight; 0 means DefaultWorkers.
+	// Workers bounds the commands in flight at each site; 0 means
+	// DefaultWorkers.
 	Workers int
 	// ReferralsPerDay is the mean number of referrals per site per weekday
 	// (weekends get a third); 0 means DefaultReferralsPerDay.
 	ReferralsPerDay float64
-	// Progress, if set, is called after every simulated day.
+	// Progress, if set, is called each time every site has simulated one
+	// more day.
 	Progress func(Progress)
 	// Logger receives a few lines about the run (never personal data); nil
 	// means slog.Default().
@@ -171,42 +176,99 @@ func (c *counters) snapshot() Stats {
 // simNamespace roots the patient IDs derived from a run's identity.
 var simNamespace = uuid.MustParse("6f1d1c8e-0b7a-5d43-9a51-3c2e8f4b7d10")
 
-// Run simulates cfg.Days days from cfg.Start on store, through a command
-// service whose clock is the simulated one, sealing invented personal data
-// with sealer. It seeds the sites' catalogs first (existing programs and
-// groups are kept). On a store that already holds the same run, every
-// command is found already applied and nothing is appended.
+// Run simulates cfg.Days days from cfg.Start on store, sealing invented
+// personal data with sealer (nil refers people without personal data). It
+// seeds the sites' catalogs first (programs and groups that exist are
+// kept). Sites are independent clinics, so each runs its days on its own,
+// through its own command service whose clock is the simulated one. On a
+// store that already holds the same run, every command is found already
+// applied and nothing is appended.
 func Run(ctx context.Context, store eventstore.Store, sealer commands.Sealer, cfg Config) (Stats, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
 		return Stats{}, err
 	}
-	e, err := newEngine(store, sealer, cfg, nil)
+	sh := newShared(store, sealer, cfg, nil)
+	sh.raiseClock(sh.endOfDay(cfg.Start))
+	engines, err := sh.engines()
 	if err != nil {
 		return Stats{}, err
 	}
-	e.svc = commands.New(store, commands.WithClock(e.now), commands.WithCacheSize(serviceCacheSize))
-	if err := e.seedCatalogs(ctx); err != nil {
-		return Stats{}, err
-	}
-	if err := e.loadGroups(ctx); err != nil {
-		return Stats{}, err
-	}
-	for i := 0; i < cfg.Days; i++ {
-		d := cfg.Start.AddDays(i)
-		if err := e.simulateDay(ctx, d, i); err != nil {
-			st := e.stats()
-			st.Days, st.Elapsed = i, time.Since(started)
-			return st, err
+	for _, e := range engines {
+		e.svc = commands.New(store, commands.WithClock(sh.now), commands.WithCacheSize(serviceCacheSize))
+		if err := e.seedCatalog(ctx); err != nil {
+			return Stats{}, err
 		}
-		if cfg.Progress != nil {
-			cfg.Progress(Progress{Day: d, DaysDone: i + 1, Days: cfg.Days, Events: e.count.events.Load(), Elapsed: time.Since(started)})
+		if err := e.loadGroups(ctx); err != nil {
+			return Stats{}, err
 		}
 	}
-	st := e.stats()
-	st.Days, st.Elapsed = cfg.Days, time.Since(started)
-	e.log.Info("simulation done", "days", cfg.Days, "events", st.Events, "duplicates", st.Duplicates, "elapsed", st.Elapsed.Round(time.Millisecond))
+	progress := newProgressTracker(cfg, len(engines), started, sh.count)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for _, e := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < cfg.Days; i++ {
+				d := cfg.Start.AddDays(i)
+				sh.raiseClock(sh.endOfDay(d))
+				if err := e.simulateDay(ctx, d, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				progress.dayDone(e.site.index, d)
+			}
+		}()
+	}
+	wg.Wait()
+	st := sh.stats(engines)
+	st.Days, st.Elapsed = progress.completed(), time.Since(started)
+	if firstErr != nil {
+		return st, firstErr
+	}
+	sh.log.Info("simulation done", "days", cfg.Days, "sites", len(engines), "events", st.Events, "duplicates", st.Duplicates, "elapsed", st.Elapsed.Round(time.Millisecond))
 	return st, nil
+}
+
+// progressTracker reports a day once every site has simulated it.
+type progressTracker struct {
+	cfg     Config
+	started time.Time
+	count   *counters
+	mu      sync.Mutex
+	done    []int // days done per site
+	minDone int
+}
+
+func newProgressTracker(cfg Config, sites int, started time.Time, count *counters) *progressTracker {
+	return &progressTracker{cfg: cfg, started: started, count: count, done: make([]int, sites)}
+}
+
+func (t *progressTracker) dayDone(site int, d domain.Date) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done[site]++
+	low := slices.Min(t.done)
+	if low == t.minDone {
+		return
+	}
+	t.minDone = low
+	if t.cfg.Progress != nil {
+		t.cfg.Progress(Progress{Day: t.cfg.Start.AddDays(low - 1), DaysDone: low, Days: t.cfg.Days, Events: t.count.events.Load(), Elapsed: time.Since(t.started)})
+	}
+}
+
+// completed is the number of days every site has simulated.
+func (t *progressTracker) completed() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.minDone
 }
 
 // validate checks the configuration and fills its defaults.
@@ -248,11 +310,10 @@ func (cfg Config) RunID() string {
 	return fmt.Sprintf("sim-%d-%s-%d", cfg.Seed, cfg.Start, sites)
 }
 
-// engine is the simulated health system: its sites, groups and people, and
-// the clinicians' decisions, day by day.
-type engine struct {
+// shared is what the sites of one simulation share: the configuration, the
+// store, the counters and the simulated clock.
+type shared struct {
 	cfg    Config
-	svc    *commands.Service
 	store  eventstore.Store
 	sealer commands.Sealer
 	log    *slog.Logger
@@ -260,80 +321,102 @@ type engine struct {
 	live *pacer
 	// runID prefixes keys; correlation is every event's correlation ID.
 	runID, correlation string
-	sites              []*site
-	groups             map[domain.GroupID]*group
-	groupOrder         []*group
-	patients           map[domain.PatientID]*patient
-	active             []*patient
-	nextIndex          int
-	arrivals           *rand.Rand
-	clock              atomic.Int64 // decision time in Unix nanoseconds (history)
 	count              *counters
+	clock              atomic.Int64 // decision time in Unix nanoseconds (history)
 }
 
-func newEngine(store eventstore.Store, sealer commands.Sealer, cfg Config, live *pacer) (*engine, error) {
+func newShared(store eventstore.Store, sealer commands.Sealer, cfg Config, live *pacer) *shared {
+	sh := &shared{cfg: cfg, store: store, sealer: sealer, log: cfg.Logger, live: live, runID: cfg.RunID(), count: newCounters()}
+	sh.correlation = sh.runID
+	return sh
+}
+
+// engine is one site's simulation: its groups and people, and the
+// clinicians' decisions, day by day.
+type engine struct {
+	*shared
+	svc        *commands.Service
+	site       *site
+	groups     map[domain.GroupID]*group
+	groupOrder []*group
+	patients   map[domain.PatientID]*patient
+	active     []*patient
+	nextIndex  int
+	arrivals   *rand.Rand
+}
+
+// engines builds one engine per site of the default catalog.
+func (sh *shared) engines() ([]*engine, error) {
 	cat, err := catalog.Default()
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{
-		cfg: cfg, store: store, sealer: sealer, log: cfg.Logger, live: live,
-		runID: cfg.RunID(), groups: map[domain.GroupID]*group{}, patients: map[domain.PatientID]*patient{},
-		count: newCounters(),
-	}
-	e.correlation = e.runID
-	e.arrivals = newRand(cfg.Seed, "arrivals", 0)
-	for i := 0; i < cfg.Sites; i++ {
+	var engines []*engine
+	for i := 0; i < sh.cfg.Sites; i++ {
 		s, err := newSite(cat, i)
 		if err != nil {
 			return nil, err
 		}
-		e.sites = append(e.sites, s)
+		e := &engine{
+			shared: sh, site: s, groups: map[domain.GroupID]*group{}, patients: map[domain.PatientID]*patient{},
+			arrivals: newRand(sh.cfg.Seed, sh.runID+"/arrivals", uint64(i)),
+		}
 		for _, g := range s.catalog.Groups {
 			gr := &group{id: g.ID, base: s.base[g.ID], site: s, revision: -1, known: -1, seen: map[domain.PatientID]*memberStats{}}
 			e.groups[g.ID] = gr
 			e.groupOrder = append(e.groupOrder, gr)
 		}
+		sort.Slice(e.groupOrder, func(i, j int) bool { return e.groupOrder[i].id < e.groupOrder[j].id })
+		engines = append(engines, e)
 	}
-	sort.Slice(e.groupOrder, func(i, j int) bool { return e.groupOrder[i].id < e.groupOrder[j].id })
-	return e, nil
+	return engines, nil
 }
 
-// now is the command service's clock in a history run: the end of the
-// simulated day, so every fact of the day may be recorded and none after.
-func (e *engine) now() time.Time { return time.Unix(0, e.clock.Load()).In(e.cfg.Location) }
+// now is the command services' clock in a history run: the end of the
+// latest day a site is simulating, so every fact of the day may be
+// recorded and none after it.
+func (sh *shared) now() time.Time { return time.Unix(0, sh.clock.Load()).In(sh.cfg.Location) }
+
+// raiseClock moves the clock forward to t (never back: sites run ahead
+// of each other).
+func (sh *shared) raiseClock(t time.Time) {
+	n := t.UnixNano()
+	for {
+		cur := sh.clock.Load()
+		if cur >= n || sh.clock.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
 
 // at is the clinical time of minute m of day d; in Live, now.
-func (e *engine) at(d domain.Date, minute int) time.Time {
-	if e.live != nil {
-		return e.live.now()
+func (sh *shared) at(d domain.Date, minute int) time.Time {
+	if sh.live != nil {
+		return sh.live.now()
 	}
-	return time.Date(d.Year, d.Month, d.Day, 0, minute, 0, 0, e.cfg.Location)
+	return time.Date(d.Year, d.Month, d.Day, 0, minute, 0, 0, sh.cfg.Location)
 }
 
 // endOfDay is the last instant of day d.
-func (e *engine) endOfDay(d domain.Date) time.Time {
+func (sh *shared) endOfDay(d domain.Date) time.Time {
 	next := d.AddDays(1)
-	return time.Date(next.Year, next.Month, next.Day, 0, 0, 0, 0, e.cfg.Location).Add(-time.Nanosecond)
+	return time.Date(next.Year, next.Month, next.Day, 0, 0, 0, 0, sh.cfg.Location).Add(-time.Nanosecond)
 }
 
-func (e *engine) stats() Stats {
-	st := e.count.snapshot()
-	st.Patients = e.nextIndex
+func (sh *shared) stats(engines []*engine) Stats {
+	st := sh.count.snapshot()
+	for _, e := range engines {
+		st.Patients += e.nextIndex
+	}
 	return st
 }
 
-// seedCatalogs creates every site's programs and groups, dated at the
-// start of the first day; ones that exist are kept as they are.
-func (e *engine) seedCatalogs(ctx context.Context) error {
-	e.clock.Store(e.endOfDay(e.cfg.Start).UnixNano())
-	for _, s := range e.sites {
-		programs, groups := s.catalog.Commands(e.at(e.cfg.Start, 0))
-		if _, err := e.svc.SeedCatalog(ctx, programs, groups); err != nil {
-			return err
-		}
-	}
-	return nil
+// seedCatalog creates the site's programs and groups, dated at the start
+// of the first day; ones that exist are kept as they are.
+func (e *engine) seedCatalog(ctx context.Context) error {
+	programs, groups := e.site.catalog.Commands(e.at(e.cfg.Start, 0))
+	_, err := e.svc.SeedCatalog(ctx, programs, groups)
+	return err
 }
 
 // loadGroups folds every group's stream as it was before this run wrote to
@@ -354,9 +437,6 @@ func (e *engine) loadGroups(ctx context.Context) error {
 // completions), then discharges, and finally what the groups' logs tell
 // about each person.
 func (e *engine) simulateDay(ctx context.Context, d domain.Date, dayIndex int) error {
-	if e.live == nil {
-		e.clock.Store(e.endOfDay(d).UnixNano())
-	}
 	if err := e.operations(ctx, d, dayIndex); err != nil {
 		return err
 	}

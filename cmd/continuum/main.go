@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"eventstore": {summary: "serve the embedded store over the EventStoreDB/KurrentDB gRPC protocol (esdb://…)", run: runEventstore},
 	"bench":      {summary: "measure the disk, the store and replay; --json prints one JSON object", run: runBench},
 	"outcomes":   {summary: "replay the log (or up to --as-of) into outcome figures: --format json|csv|html", run: runOutcomes},
+	"simulate":   {summary: "write a simulated history through the real command path: --data DIR --days N [--seed S] [--start DATE]", run: runSimulate},
 	"import":     {summary: "import episodes from other systems' files: import tedsd --data DIR FILE…", run: runImport},
 	"backup":     {summary: "download a verified, consistent copy of a running server's embedded store (--addr, --out)", run: runBackup},
 	"restore":    {summary: "replace a stopped server's embedded store with a backup (--data DIR FILE); projections rebuild", run: runRestore},

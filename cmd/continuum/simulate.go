@@ -13,8 +13,14 @@ import (
 	"github.com/continuum-care/continuum/simulate"
 )
 
-// demoHistoryDays is how much history serve --demo writes into an empty store.
-const demoHistoryDays = 120
+// demoHistoryDays is how much history serve --demo writes into an empty
+// store: long enough for the outpatient census (stays of months) to fill
+// as it would in a running clinic.
+const demoHistoryDays = 180
+
+// simulateLedgerFile records, in the data directory, which simulations the
+// store already holds, so repeating one costs nothing.
+const simulateLedgerFile = "simulate-runs.json"
 
 func init() {
 	// serve --demo: a few months of history, then live simulation.
@@ -40,9 +46,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dataDir := fs.String("data", "./continuum-data", "data directory of the embedded store (and its key store)")
 	storeURL := fs.String("store", "", "EventStoreDB/KurrentDB connection string (esdb://…); empty writes to the embedded store in --data")
 	days := fs.Int("days", 90, "days of history to simulate")
-	seed := fs.Uint64("seed", 1, "seed: the same seed gives the same history")
-	start := fs.String("start", "", "first simulated day, YYYY-MM-DD (default: --days before today)")
+	seed := fs.Uint64("seed", 1, "seed: the same seed, start and sites give the same history")
+	start := fs.String("start", "", "first simulated day, YYYY-MM-DD (default: --days before today, so the history ends yesterday)")
 	sites := fs.Int("sites", 1, "clinics running the catalog, for volume (each adds a copy of the catalog)")
+	workers := fs.Int("workers", simulate.DefaultWorkers, "commands in flight per site")
 	tz := fs.String("tz", "UTC", "the clinic's time zone (IANA name)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,8 +58,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("%w: --tz: %v", errUsage, err)
 	}
-	if *days <= 0 || *sites <= 0 {
-		return fmt.Errorf("%w: --days and --sites must be positive", errUsage)
+	if *days <= 0 || *sites <= 0 || *workers <= 0 {
+		return fmt.Errorf("%w: --days, --sites and --workers must be positive", errUsage)
 	}
 	first := domain.DateOf(time.Now().In(loc)).AddDays(-*days)
 	if *start != "" {
@@ -60,12 +67,22 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%w: --start: %v", errUsage, err)
 		}
 	}
+	cfg := simulate.Config{Seed: *seed, Start: first, Days: *days, Sites: *sites, Workers: *workers, Location: loc}
+	ledger := simulate.OpenLedger(filepath.Join(*dataDir, simulateLedgerFile))
+	done, err := ledger.Done(cfg)
+	if err != nil {
+		return err
+	}
+	if done >= *days {
+		fmt.Fprintf(stdout, "the store already holds %d days of this simulation (seed %d from %s, %d sites): nothing to do\n", done, *seed, first, *sites)
+		return nil
+	}
 	store, err := openStore(*dataDir, *storeURL)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	keys, err := privacy.OpenKeyStore(filepath.Join(*dataDir, "keys.db"))
+	keys, err := privacy.OpenKeyStore(filepath.Join(*dataDir, keysFile))
 	if err != nil {
 		return err
 	}
@@ -77,13 +94,12 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Sprintf("simulated %d of %d days (%s), %d events, %.0f events/s",
 			last.DaysDone, last.Days, last.Day, last.Events, perSecond(last.Events, last.Elapsed))
 	}
-	stats, err := simulate.Run(ctx, store, keys, simulate.Config{
-		Seed: *seed, Start: first, Days: *days, Sites: *sites, Location: loc,
-		Progress: func(p simulate.Progress) { last = p; progress.show(line) },
-	})
+	cfg.Progress = func(p simulate.Progress) { last = p; progress.show(line) }
+	stats, err := simulate.Run(ctx, store, keys, cfg)
 	progress.done(line)
-	fmt.Fprintf(stdout, "simulated %d days from %s: %d commands, %d events appended, %d already there, in %s\n",
-		stats.Days, first, stats.Commands, stats.Events, stats.Duplicates, stats.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "simulated %d days from %s at %d sites: %d people, %d commands, %d events appended (%.0f events/s), %d already there, in %s\n",
+		stats.Days, first, *sites, stats.Patients, stats.Commands, stats.Events, perSecond(stats.Events, stats.Elapsed),
+		stats.Duplicates, stats.Elapsed.Round(time.Millisecond))
 	types := make([]string, 0, len(stats.EventsByType))
 	for t := range stats.EventsByType {
 		types = append(types, t)
@@ -92,5 +108,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, t := range types {
 		fmt.Fprintf(stdout, "  %-20s %d\n", t, stats.EventsByType[t])
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return ledger.Record(cfg, stats.Days)
 }
