@@ -353,7 +353,7 @@ func (sh *shared) engines() ([]*engine, error) {
 	}
 	var engines []*engine
 	for i := 0; i < sh.cfg.Sites; i++ {
-		s, err := newSite(cat, i)
+		s, err := newSite(cat, i, sh.cfg.Start)
 		if err != nil {
 			return nil, err
 		}

@@ -593,3 +593,33 @@ func TestSeatsFollowTheJourney(t *testing.T) {
 		t.Fatalf("only %d people in groups at the end", seated)
 	}
 }
+
+func TestCyclesStartBeforeTheHistory(t *testing.T) {
+	cbt := domain.GroupSpec{Modules: []domain.Module{{Name: "one", Weeks: 6}, {Name: "two", Weeks: 6}}, CycleStart: day(t, "2026-09-01")}
+	tests := []struct {
+		name  string
+		first string
+		want  string
+	}{
+		{"history after the catalog's cycle", "2026-10-01", "2026-09-01"},
+		{"history starting on it", "2026-09-01", "2026-09-01"},
+		{"one cycle earlier", "2026-08-01", "2026-06-09"},
+		{"exactly one cycle earlier", "2026-06-09", "2026-06-09"},
+		{"years earlier", "2016-01-01", "2015-11-10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := earliestCycle(cbt, day(t, tt.first))
+			if got != day(t, tt.want) {
+				t.Errorf("earliestCycle from %s = %s, want %s", tt.first, got, tt.want)
+			}
+			if first := day(t, tt.first); got.After(first) || got.DaysSince(cbt.CycleStart)%(12*7) != 0 ||
+				got.Before(cbt.CycleStart) && got.AddDays(12*7).Before(first) {
+				t.Errorf("%s is not the latest cycle start on or before %s", got, tt.first)
+			}
+		})
+	}
+	if got := earliestCycle(domain.GroupSpec{}, day(t, "2016-01-01")); !got.IsZero() {
+		t.Errorf("a group without modules got cycle start %s", got)
+	}
+}

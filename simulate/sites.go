@@ -77,8 +77,10 @@ func siteSuffix(index int) string {
 }
 
 // newSite copies the catalog for site index, renaming every ID and
-// reference, and indexes it for placement.
-func newSite(cat catalog.Catalog, index int) (*site, error) {
+// reference, and indexes it for placement. Module cycles that the catalog
+// starts after the simulation's first day are moved back by whole cycles
+// (see earliestCycle), so the groups run from the start of the history.
+func newSite(cat catalog.Catalog, index int, first domain.Date) (*site, error) {
 	suffix := siteSuffix(index)
 	s := &site{
 		index:         index,
@@ -110,6 +112,7 @@ func newSite(cat catalog.Catalog, index int) (*site, error) {
 		spec.Name += nameSuffix
 		spec.Slots = slices.Clone(spec.Slots)
 		spec.Modules = slices.Clone(spec.Modules)
+		spec.CycleStart = earliestCycle(spec, first)
 		if spec.Program != "" {
 			spec.Program = domain.ProgramID(string(spec.Program) + suffix)
 		}
@@ -162,4 +165,21 @@ func (s *site) place(level domain.Level) *program {
 		}
 	}
 	return best
+}
+
+// earliestCycle is the start of the group's module cycle moved back by
+// whole cycles to on or before day first: the same calendar of modules
+// (a history reaching the catalog's dates meets its cycles on the same
+// days) for a group that already ran when the history begins.
+func earliestCycle(spec domain.GroupSpec, first domain.Date) domain.Date {
+	weeks := 0
+	for _, m := range spec.Modules {
+		weeks += m.Weeks
+	}
+	start := spec.CycleStart
+	if weeks <= 0 || start.IsZero() || !start.After(first) {
+		return start
+	}
+	cycles := (start.DaysSince(first) + weeks*7 - 1) / (weeks * 7)
+	return start.AddDays(-cycles * weeks * 7)
 }
