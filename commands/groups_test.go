@@ -140,3 +140,94 @@ func TestSeatReleasedAfterDischarge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A releaser started on a store with history replays old discharges; it
+// must not remove someone who came back and sits in the group again.
+func TestSeatReleaserStartedLateLeavesReturningMembersSeated(t *testing.T) {
+	svc, store := newService(t)
+	seed(t, svc)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	referAndAssess(t, svc)
+	const g = "iop-evening-process"
+	steps := []struct {
+		key string
+		run func(commands.Meta) error
+	}{
+		{"admit", func(m commands.Meta) error {
+			_, err := svc.Patient(ctx, m, domain.Admit{Patient: pid, Program: "iop-evening", Level: domain.IOP, At: now.Add(-20 * time.Hour)})
+			return err
+		}},
+		{"join", func(m commands.Meta) error {
+			_, err := svc.Group(ctx, m, domain.JoinGroup{Group: g, Patient: pid, At: now.Add(-19 * time.Hour)})
+			return err
+		}},
+		{"leave", func(m commands.Meta) error {
+			_, err := svc.Group(ctx, m, domain.LeaveGroup{Group: g, Patient: pid, Reason: domain.LeaveDischarged, At: now.Add(-15 * time.Hour)})
+			return err
+		}},
+		{"discharge", func(m commands.Meta) error {
+			_, err := svc.Patient(ctx, m, domain.Discharge{Patient: pid, Reason: domain.DischargeCompleted, At: now.Add(-15 * time.Hour)})
+			return err
+		}},
+		{"readmit", func(m commands.Meta) error {
+			_, err := svc.Patient(ctx, m, domain.Readmit{Patient: pid, Program: "iop-evening", Level: domain.IOP, At: now.Add(-10 * time.Hour)})
+			return err
+		}},
+		{"rejoin", func(m commands.Meta) error {
+			_, err := svc.Group(ctx, m, domain.JoinGroup{Group: g, Patient: pid, At: now.Add(-9 * time.Hour)})
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := s.run(meta(s.key)); err != nil {
+			t.Fatalf("%s: %v", s.key, err)
+		}
+	}
+	releaser := commands.NewSeatReleaser(svc, filepath.Join(t.TempDir(), "releaser.json"), slog.New(slog.DiscardHandler))
+	done := make(chan error, 1)
+	go func() { done <- releaser.Run(ctx) }()
+	// A second discharge the releaser must act on: once it has, it has
+	// passed the first one too ($all is delivered in order).
+	if _, err := svc.Patient(ctx, meta("discharge-2"), domain.Discharge{Patient: pid, Reason: domain.DischargeCompleted, At: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var leaves []domain.MemberLeft
+	for {
+		leaves = memberLefts(t, store, g)
+		if len(leaves) >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(leaves) != 2 {
+		t.Fatalf("MemberLeft events = %d, want 2 (the recorded leave and the second discharge's release): %+v", len(leaves), leaves)
+	}
+	if at := leaves[1].OccurredAt; !at.Equal(now.Add(-time.Hour)) {
+		t.Errorf("release dated %v, want the second discharge's time %v", at, now.Add(-time.Hour))
+	}
+}
+
+func memberLefts(t *testing.T, store eventstore.Store, g domain.GroupID) []domain.MemberLeft {
+	t.Helper()
+	recs, err := store.ReadStream(context.Background(), domain.GroupStream(g), eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []domain.MemberLeft
+	for _, r := range recs {
+		ev, err := domain.DecodeData(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, ok := ev.(domain.MemberLeft); ok && left.Patient == pid {
+			out = append(out, left)
+		}
+	}
+	return out
+}

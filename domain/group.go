@@ -16,6 +16,8 @@ type Group struct {
 	Members map[PatientID]Membership
 	// Waitlist holds the people waiting for a seat, first come first.
 	Waitlist []PatientID
+	// waitingSince holds when each person on the waitlist joined it.
+	waitingSince map[PatientID]time.Time
 	// Sessions holds the clinical time of every held session.
 	Sessions map[SessionID]time.Time
 	// past holds the ended memberships of each person, so attendance
@@ -351,11 +353,21 @@ func (g Group) leave(c LeaveGroup, now time.Time) ([]Event, error) {
 	if !c.Reason.Valid() {
 		return nil, &InvalidError{Field: "reason", Reason: "leave reason is not set"}
 	}
+	// A leave dated before the person's current seat or waitlist place
+	// began is about an earlier stay (e.g. a discharge replayed by the seat
+	// releaser after the person came back): they were not here then.
 	if g.waitlisted(c.Patient) {
+		if g.waitingSince[c.Patient].After(at) {
+			return nil, &MembershipError{Rule: CodeNotMember, Group: g.ID, Patient: c.Patient}
+		}
 		return []Event{WaitlistLeft{Group: g.ID, Patient: c.Patient, Reason: c.Reason, OccurredAt: utc(at)}}, nil
 	}
-	if _, err := g.member(c.Patient); err != nil {
+	m, err := g.member(c.Patient)
+	if err != nil {
 		return nil, err
+	}
+	if m.JoinedAt.After(at) {
+		return nil, &MembershipError{Rule: CodeNotMember, Group: g.ID, Patient: c.Patient}
 	}
 	events := []Event{MemberLeft{Group: g.ID, Patient: c.Patient, Reason: c.Reason, OccurredAt: utc(at)}}
 	return append(events, g.promotions(g.Spec, len(g.Members)-1, at)...), nil
@@ -463,6 +475,7 @@ func (g *Group) Evolve(e Event) {
 		g.Members = map[PatientID]Membership{}
 		g.Sessions = map[SessionID]time.Time{}
 		g.past = map[PatientID][]membershipSpan{}
+		g.waitingSince = map[PatientID]time.Time{}
 		g.completed = map[PatientID][]Prerequisite{}
 	}
 	switch e := e.(type) {
@@ -474,6 +487,7 @@ func (g *Group) Evolve(e Event) {
 		g.Members[e.Patient] = Membership{JoinedAt: e.OccurredAt, EntryModule: e.Module}
 	case MemberWaitlisted:
 		g.Waitlist = append(g.Waitlist, e.Patient)
+		g.waitingSince[e.Patient] = e.OccurredAt
 	case WaitlistPromoted:
 		g.unwait(e.Patient)
 		g.Members[e.Patient] = Membership{JoinedAt: e.OccurredAt, EntryModule: e.Module}
@@ -499,6 +513,7 @@ func (g *Group) Evolve(e Event) {
 // unwait removes a person from the waitlist without reordering the others.
 func (g *Group) unwait(id PatientID) {
 	g.Waitlist = slices.DeleteFunc(g.Waitlist, func(p PatientID) bool { return p == id })
+	delete(g.waitingSince, id)
 }
 
 // release ends a membership, remembering its span for late attendance.

@@ -2,12 +2,16 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
@@ -258,7 +262,62 @@ func TestHistoryIsRealistic(t *testing.T) {
 		if s.types["SteppedUp"] == 0 || s.types["SteppedDown"] <= s.types["SteppedUp"] {
 			t.Errorf("%d step-downs, %d step-ups", s.types["SteppedDown"], s.types["SteppedUp"])
 		}
+	}) // serve starts the seat releaser on a store the simulator filled: it
+	// replays every old discharge, and must find nothing to release (the
+	// simulator leaves groups itself; people who came back keep their seats).
+	t.Run("a seat releaser started afterwards appends nothing", func(t *testing.T) {
+		before := len(readLog(t, store))
+		last := lastPosition(t, store, "Discharged", "GroupCreated")
+		clock := cfg.Start.AddDays(cfg.Days + 1).Time()
+		svc := commands.New(store, commands.WithClock(func() time.Time { return clock }))
+		path := filepath.Join(t.TempDir(), "releaser.json")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- commands.NewSeatReleaser(svc, path, slog.New(slog.DiscardHandler)).Run(ctx) }()
+		deadline := time.Now().Add(30 * time.Second)
+		for !checkpointReached(path, last) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !checkpointReached(path, last) {
+			t.Fatal("the releaser did not reach the last discharge within 30 s")
+		}
+		if after := len(readLog(t, store)); after != before {
+			var extra []string
+			for _, d := range decodeLog(t, readLog(t, store)[before:]) {
+				extra = append(extra, d.event.EventType())
+			}
+			t.Errorf("the releaser appended %d events: %v", after-before, extra)
+		}
 	})
+}
+
+// lastPosition is the $all position of the last event of the given types.
+func lastPosition(t *testing.T, store eventstore.Store, types ...string) eventstore.Position {
+	t.Helper()
+	var last eventstore.Position
+	for _, r := range readLog(t, store) {
+		if slices.Contains(types, r.Type) {
+			last = r.Position
+		}
+	}
+	return last
+}
+
+// checkpointReached reports whether the seat releaser's checkpoint file is
+// at or past p.
+func checkpointReached(path string, p eventstore.Position) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var st struct {
+		Position eventstore.Position `json:"position"`
+	}
+	return json.Unmarshal(b, &st) == nil && !st.Position.Less(p)
 }
 
 // TestModulesCompleteInOrder checks that every member completes a modular
