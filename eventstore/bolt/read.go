@@ -83,6 +83,11 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 	}
 	err = s.view(func(tx *bbolt.Tx) error {
 		r := newReader(s, tx)
+		if opts.Direction == eventstore.Forwards {
+			if k, _ := r.events.Cursor().Last(); k != nil {
+				s.maybeWarm(first, seqFromKey(k))
+			}
+		}
 		_, err := r.scanAll(ctx, first, opts.Direction, func(seq uint64, rec record) (bool, error) {
 			name, err := r.streamName(rec.stream)
 			if err != nil {
@@ -121,6 +126,7 @@ func seqAtOrBefore(p eventstore.Position) uint64 {
 // transaction ends.
 type reader struct {
 	s       *Store
+	tx      *bbolt.Tx
 	events  *bbolt.Bucket
 	index   *bbolt.Bucket
 	streams *bbolt.Bucket
@@ -141,6 +147,7 @@ const arenaChunk = 64 << 10
 func newReader(s *Store, tx *bbolt.Tx) *reader {
 	return &reader{
 		s:       s,
+		tx:      tx,
 		events:  tx.Bucket(bucketEvents),
 		index:   tx.Bucket(bucketStreamIndex),
 		streams: tx.Bucket(bucketStreams),
@@ -165,12 +172,15 @@ func (r *reader) scanAll(ctx context.Context, first uint64, dir eventstore.Direc
 			k, v = c.Prev()
 		}
 	}
+	scanned := 0
+	defer func() { r.s.scanned(r.tx, scanned) }()
 	for n := 0; k != nil; k, v = step() {
 		if n++; n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
 		}
+		scanned += len(v)
 		rec, err := decodeRecord(v)
 		if err != nil {
 			return false, err

@@ -118,6 +118,7 @@ type Store struct {
 
 	names names
 	hub   hub
+	warm  warmer
 }
 
 var _ eventstore.Store = (*Store)(nil)

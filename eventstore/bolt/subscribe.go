@@ -52,6 +52,7 @@ func (s *Store) SubscribeAll(ctx context.Context, opts eventstore.SubscribeAllOp
 	}
 	// A position past the last event (End among them) means "from now on".
 	sub.afterSeq = min(seqAtOrBefore(opts.From), last)
+	s.maybeWarm(sub.afterSeq+1, last)
 	sub.watch(ctx)
 	return sub, nil
 }
