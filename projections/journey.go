@@ -23,6 +23,11 @@ type Journeys struct {
 	// attendance records names a few hundred sessions, and each entry
 	// holding its own copy of the strings would double the model's memory.
 	names map[string]string
+	// lastID and last remember the previous lookup: a patient's facts
+	// arrive together (one append per command or episode), and hashing the
+	// 36-byte ID for each of them showed in the replay's profile.
+	lastID domain.PatientID
+	last   *journey
 }
 
 type journey struct {
@@ -112,10 +117,14 @@ func (j *Journeys) intern(s string) string {
 }
 
 func (j *Journeys) add(id domain.PatientID, e entry) {
-	jr, ok := j.byPatient[id]
-	if !ok {
-		jr = &journey{}
-		j.byPatient[id] = jr
+	jr := j.last
+	if jr == nil || id != j.lastID {
+		var ok bool
+		if jr, ok = j.byPatient[id]; !ok {
+			jr = &journey{}
+			j.byPatient[id] = jr
+		}
+		j.lastID, j.last = id, jr
 	}
 	jr.entries = append(jr.entries, e)
 }

@@ -74,6 +74,9 @@ type PatientList struct {
 	loc     *time.Location
 	catalog *catalog
 	rows    map[domain.PatientID]*patientRow
+	// lastID and last remember the previous lookup (see Journeys.lastID).
+	lastID domain.PatientID
+	last   *patientRow
 }
 
 type patientRow struct {
@@ -113,11 +116,15 @@ func newPatientList(loc *time.Location, c *catalog) *PatientList {
 
 // row returns the person's row, creating it on first sight.
 func (l *PatientList) row(id domain.PatientID) *patientRow {
+	if l.last != nil && id == l.lastID {
+		return l.last
+	}
 	r, ok := l.rows[id]
 	if !ok {
 		r = &patientRow{}
 		l.rows[id] = r
 	}
+	l.lastID, l.last = id, r
 	return r
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/bolt"
 	"github.com/continuum-care/continuum/eventstore/memstore"
+	"github.com/continuum-care/continuum/projections/replay"
 )
 
 func newMemstore(t *testing.T) *memstore.Store {
@@ -57,6 +58,20 @@ type countingSubscription struct {
 	store *countingStore
 }
 
+// ReadAll counts the events a forward read brings after its start (the
+// catch-up's pages overlap by the event they start at).
+func (s *countingStore) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error) {
+	recs, err := s.Store.ReadAll(ctx, opts)
+	if opts.Direction == eventstore.Forwards {
+		for _, r := range recs {
+			if opts.From.Less(r.Position) {
+				s.delivered.Add(1)
+			}
+		}
+	}
+	return recs, err
+}
+
 func (s *countingSubscription) Recv() (eventstore.Message, error) {
 	m, err := s.Subscription.Recv()
 	if err == nil && m.Event != nil {
@@ -65,12 +80,21 @@ func (s *countingSubscription) Recv() (eventstore.Message, error) {
 	return m, err
 }
 
-// flakyStore drops its first $all subscription with ErrUnavailable after
-// a number of events, as a store restarting under the runner would.
+// flakyStore fails its first forward read of $all and drops its first $all
+// subscription after a number of events, both with ErrUnavailable, as a
+// store restarting under the runner would.
 type flakyStore struct {
 	eventstore.Store
-	dropAfter int
-	dropped   atomic.Bool
+	dropAfter  int
+	dropped    atomic.Bool
+	readFailed atomic.Bool
+}
+
+func (s *flakyStore) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error) {
+	if opts.Direction == eventstore.Forwards && !s.readFailed.Swap(true) {
+		return nil, eventstore.ErrUnavailable
+	}
+	return s.Store.ReadAll(ctx, opts)
 }
 
 func (s *flakyStore) SubscribeAll(ctx context.Context, opts eventstore.SubscribeAllOptions) (eventstore.Subscription, error) {
@@ -469,11 +493,19 @@ func TestRunnerSkipsUnknownAndMalformedEvents(t *testing.T) {
 func TestRunnerResubscribesWhenTheStoreDropsIt(t *testing.T) {
 	store := newMemstore(t)
 	history := story()
-	last := appendEvents(t, store, history...)
+	half := len(history) / 2
+	appendEvents(t, store, history[:half]...)
 	flaky := &flakyStore{Store: store, dropAfter: 10}
 	logger, logs := newLogger()
+	// The first catch-up read fails; the retry catches up, and the live
+	// subscription then drops in the middle of the second half.
 	r := startRunner(t, Options{Store: flaky, Logger: logger})
 	waitReady(t, r)
+	last := appendEvents(t, store, history[half:]...)
+	waitPosition(t, r, last)
+	if !flaky.readFailed.Load() || !flaky.dropped.Load() {
+		t.Fatalf("read failed %v, subscription dropped %v: the test did not stage both faults", flaky.readFailed.Load(), flaky.dropped.Load())
+	}
 	if r.Position() != last {
 		t.Fatalf("at %v, want %v", r.Position(), last)
 	}
@@ -612,5 +644,41 @@ func TestRunnerPreparesItsDirectory(t *testing.T) {
 	}
 	if r.Position() != eventstore.Start {
 		t.Errorf("a fresh directory restored %v", r.Position())
+	}
+}
+
+// TestCatchUpThenLiveEqualsTheSequentialFold checks the runner's two paths
+// together: a catch-up of several pages through the parallel replay, then
+// live events from the subscription, must fold exactly what a one-by-one
+// fold of $all gives, byte for byte.
+func TestCatchUpThenLiveEqualsTheSequentialFold(t *testing.T) {
+	events := generateHistory(3*replay.PageSize + 500)
+	history, live := events[:len(events)-400], events[len(events)-400:]
+	store := openBolt(t, t.TempDir())
+	t.Cleanup(func() { store.Close() })
+	fillStore(t, store, history)
+
+	r := startRunner(t, Options{Store: store})
+	waitReady(t, r)
+	last := appendEvents(t, store, live...)
+	waitPosition(t, r, last)
+
+	recs, err := store.ReadAll(context.Background(), eventstore.ReadAllOptions{From: eventstore.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := NewModels(time.UTC)
+	for _, rec := range recs {
+		e, err := domain.DecodeData(rec.Type, rec.Data, rec.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Apply(e, nil)
+	}
+	if got := r.Stats().Applied; got != uint64(len(events)) {
+		t.Fatalf("applied %d events, want %d", got, len(events))
+	}
+	if !bytes.Equal(runnerState(t, r), stateBytes(t, want)) {
+		t.Error("the runner's state differs from the sequential fold of $all")
 	}
 }
