@@ -427,6 +427,23 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// BenchmarkFold measures folding a million decoded events into empty
+// models, as a cold replay does on its one applying goroutine: the bound of
+// the replay's rate however many cores decode.
+//
+//	go test -run '^$' -bench Fold -benchtime 3x ./projections/
+func BenchmarkFold(b *testing.B) {
+	events := generateHistory(1_000_000)
+	b.ResetTimer()
+	for range b.N {
+		m := NewModels(time.UTC)
+		for _, e := range events {
+			m.Apply(e, nil)
+		}
+	}
+	b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // BenchmarkSnapshotEncode measures encoding the models of a million events,
 // which the applying goroutine does every SnapshotEvery events.
 func BenchmarkSnapshotEncode(b *testing.B) {

@@ -116,17 +116,40 @@ func (j *Journeys) intern(s string) string {
 	return s
 }
 
+// firstEntries is the room a new journey starts with: most journeys run
+// to 4–32 entries, and growing from one cost the replay a reallocation and
+// copy at 1, 2 and 4 (16 saved a little more time for 7 % more heap).
+const firstEntries = 8
+
 func (j *Journeys) add(id domain.PatientID, e entry) {
 	jr := j.last
 	if jr == nil || id != j.lastID {
-		var ok bool
-		if jr, ok = j.byPatient[id]; !ok {
-			jr = &journey{}
-			j.byPatient[id] = jr
-		}
+		jr = j.journey(id)
 		j.lastID, j.last = id, jr
 	}
+	if jr.entries == nil {
+		jr.entries = make([]entry, 0, firstEntries)
+	}
 	jr.entries = append(jr.entries, e)
+}
+
+// journey returns the person's journey, creating it on first sight. The
+// patient list has usually just looked the person up for the same event,
+// and its row keeps the journey, which spares a second hash of the ID.
+func (j *Journeys) journey(id domain.PatientID) *journey {
+	row := j.patients.lastRow(id)
+	if row != nil && row.journey != nil {
+		return row.journey
+	}
+	jr, ok := j.byPatient[id]
+	if !ok {
+		jr = &journey{}
+		j.byPatient[id] = jr
+	}
+	if row != nil {
+		row.journey = jr
+	}
+	return jr
 }
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
@@ -193,6 +216,17 @@ func (j *Journeys) apply(ev domain.Event, changed TopicSet) domain.AttendanceSta
 	return previous
 }
 
+// existing returns the person's journey, or nil if none was started.
+func (j *Journeys) existing(id domain.PatientID) *journey {
+	if j.last != nil && id == j.lastID {
+		return j.last
+	}
+	if row := j.patients.lastRow(id); row != nil && row.journey != nil {
+		return row.journey
+	}
+	return j.byPatient[id]
+}
+
 // attend records attendance at the session's clinical time, replacing an
 // earlier record of the same session. Finding that record scans the
 // person's own entries from the newest, so its cost grows with one journey,
@@ -204,7 +238,7 @@ func (j *Journeys) attend(e domain.AttendanceRecorded) domain.AttendanceStatus {
 		at, session = s.at, string(s.id)
 	}
 	group := j.intern(string(e.Group))
-	if jr, ok := j.byPatient[e.Patient]; ok {
+	if jr := j.existing(e.Patient); jr != nil {
 		for i := len(jr.entries) - 1; i >= 0; i-- {
 			x := &jr.entries[i]
 			if x.kind == kindAttendanceRecorded && x.alt == session && x.ref == group {

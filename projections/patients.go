@@ -87,6 +87,9 @@ type patientRow struct {
 	// groups holds the person's seats and waitlist places, sorted by group.
 	groups       []groupSeat
 	lastActivity time.Time
+	// journey is the person's journey once Journeys has looked it up
+	// through this row; it caches Journeys.byPatient, never replaces it.
+	journey *journey
 }
 
 // placement is the part of a row the census aggregates: a change of it is
@@ -126,6 +129,15 @@ func (l *PatientList) row(id domain.PatientID) *patientRow {
 	}
 	l.lastID, l.last = id, r
 	return r
+}
+
+// lastRow returns the row row(id) returned last, or nil if that was
+// another person's: a cheap check that spares other models a second hash.
+func (l *PatientList) lastRow(id domain.PatientID) *patientRow {
+	if l.last != nil && id == l.lastID {
+		return l.last
+	}
+	return nil
 }
 
 // touch records activity on the person at clinical time at. It keeps the

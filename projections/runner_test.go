@@ -42,7 +42,9 @@ func openBolt(t testing.TB, dir string) *bolt.Store {
 // a resume from a full replay.
 type countingStore struct {
 	eventstore.Store
-	delivered atomic.Int64
+	// delivered counts the events of both reads and subscriptions; read
+	// only those of forward reads.
+	delivered, read atomic.Int64
 }
 
 func (s *countingStore) SubscribeAll(ctx context.Context, opts eventstore.SubscribeAllOptions) (eventstore.Subscription, error) {
@@ -66,6 +68,7 @@ func (s *countingStore) ReadAll(ctx context.Context, opts eventstore.ReadAllOpti
 		for _, r := range recs {
 			if opts.From.Less(r.Position) {
 				s.delivered.Add(1)
+				s.read.Add(1)
 			}
 		}
 	}
@@ -456,6 +459,66 @@ func TestRebuildIsByteIdenticalToIncrementalState(t *testing.T) {
 	}
 	if !bytes.Equal(file, incremental) {
 		t.Error("the snapshot file differs from the incrementally built state")
+	}
+}
+
+// TestCatchUpThenLiveMatchesOneByOne catches a runner up over several
+// pages through the parallel replay, then feeds it live events, and checks
+// its snapshot against a runner that received every event one by one from
+// its subscription: the same bytes, with every event read once.
+func TestCatchUpThenLiveMatchesOneByOne(t *testing.T) {
+	store := newMemstore(t)
+	history := generateHistory(3*replay.PageSize + 500)
+	split := len(history) - 300
+
+	oneByOne := startRunner(t, Options{Store: store})
+	waitReady(t, oneByOne) // on an empty log: everything arrives live
+	caughtUpTo := appendEvents(t, store, history[:split]...)
+
+	counting := &countingStore{Store: store}
+	var got updates
+	r, err := New(Options{Store: counting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Listen(got.listen)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop() })
+	waitReady(t, r)
+	if r.Position() != caughtUpTo {
+		t.Fatalf("ready at %v, want %v", r.Position(), caughtUpTo)
+	}
+	last := appendEvents(t, store, history[split:]...)
+	waitPosition(t, r, last)
+	waitPosition(t, oneByOne, last)
+
+	if read, all := counting.read.Load(), counting.delivered.Load(); read != int64(split) || all != int64(len(history)) {
+		t.Errorf("read %d events and received %d in all, want %d read and %d in all", read, all, split, len(history))
+	}
+	if s := r.Stats(); s.Applied != uint64(len(history)) || s.Unknown != 0 || s.Malformed != 0 {
+		t.Errorf("applied %d (%d unknown, %d malformed), want %d", s.Applied, s.Unknown, s.Malformed, len(history))
+	}
+	want, err := oneByOne.encodeSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := r.encodeSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, want) {
+		t.Errorf("the caught-up runner's snapshot (%d bytes) differs from the one-by-one runner's (%d bytes)", len(have), len(want))
+	}
+	u := got.all()
+	for i := 1; i < len(u); i++ {
+		if !u[i-1].Position.Less(u[i].Position) {
+			t.Fatalf("update %d at %v does not follow %v", i, u[i].Position, u[i-1].Position)
+		}
+	}
+	if len(u) == 0 || u[len(u)-1].Position != last {
+		t.Errorf("the last update is not at %v", last)
 	}
 }
 
