@@ -90,7 +90,7 @@ type eventCodec struct {
 
 // registry holds every event type; Encode, Decode and EventTypes all read it.
 var registry = map[string]eventCodec{
-	Referred{}.EventType():           {1, eventDecoder(readJSON[Referred])},
+	Referred{}.EventType():           {1, eventDecoder(readReferred)},
 	IntakeCompleted{}.EventType():    {1, eventDecoder(readIntakeCompleted)},
 	Admitted{}.EventType():           {1, eventDecoder(readAdmitted)},
 	MeasureRecorded{}.EventType():    {2, eventDecoder(readMeasureRecorded)},
@@ -182,8 +182,8 @@ func decodeVersion(eventType string, version int, data []byte) (Event, error) {
 	return e, nil
 }
 
-// readJSON decodes the rare, nested event types (definitions, the sealed
-// referral) with encoding/json; the frequent flat ones have hand-written
+// readJSON decodes the rare, nested event types (program and group
+// definitions) with encoding/json; the frequent flat ones have hand-written
 // readers (decode_fast.go).
 func readJSON[E Event](data []byte) (E, error) {
 	var e E

@@ -150,6 +150,10 @@ func TestFastDecodersMatchEncodingJSON(t *testing.T) {
 			{"escaped characters", bytes.ReplaceAll(data, []byte(`"cbt-anxiety"`), []byte(`"cbt\u002danxiety"`))},
 			{"time with offset", bytes.ReplaceAll(data, []byte(`"2026-09-01T17:30:00Z"`), []byte(`"2026-09-01T19:30:00.5+02:00"`))},
 			{"null member", bytes.Replace(data, []byte(`{`), []byte(`{"occurredAt":null,`), 1)},
+			{"nested: unknown member, escapes, whitespace", bytes.Replace(data, []byte(`"personal":{`), []byte(`"personal": { "future": {"a":[1,"}"]}, "keyId" : "\u0061lice",`), 1)},
+			{"nested: null members", bytes.Replace(data, []byte(`"personal":{`), []byte(`"personal":{"nonce":null,"ciphertext":null,`), 1)},
+			{"nested: repeated member merges", bytes.Replace(data, []byte(`{`), []byte(`{"personal":{"keyId":"first","nonce":"AAEC"},`), 1)},
+			{"nested: null object", bytes.Replace(data, []byte(`"personal":{`), []byte(`"personal":null,"ignored":{`), 1)},
 		}
 		for _, v := range variants {
 			t.Run(typ+"/"+v.name, func(t *testing.T) {
@@ -429,6 +433,8 @@ func FuzzFastDecoders(f *testing.F) {
 		f.Add(e.EventType(), data)
 	}
 	f.Add("AttendanceRecorded", []byte(`{"group":"a\u00e9\ud83d\ude00\ud800x","patient":"\xff","status":"present"}`))
+	f.Add("Referred", []byte(`{"patient":"p","personal":null,"source":"self"}`))
+	f.Add("Referred", []byte(`{"personal":{"keyId":"k","nonce":"AQID","ciphertext":"c2Vh\u004cZWQ=","x":[1,{}]},"personal":{"nonce":null}}`))
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		codec, ok := registry[typ]
 		if !ok {
@@ -452,14 +458,15 @@ func FuzzFastDecoders(f *testing.F) {
 	})
 }
 
-// foldsOntoAMember reports whether data has a top-level member whose name
-// matches a field's JSON name only when case is ignored.
+// foldsOntoAMember reports whether data has a member, at the top level or
+// in a nested struct member (the sealed personal data), whose name matches a
+// field's JSON name only when case is ignored.
 func foldsOntoAMember(data []byte, typ reflect.Type) bool {
 	var members map[string]json.RawMessage
 	if json.Unmarshal(data, &members) != nil {
 		return false
 	}
-	var names []string
+	fields := map[string]reflect.Type{}
 	var collect func(reflect.Type)
 	collect = func(typ reflect.Type) {
 		for i := 0; i < typ.NumField(); i++ {
@@ -468,13 +475,19 @@ func foldsOntoAMember(data []byte, typ reflect.Type) bool {
 				collect(f.Type)
 				continue
 			}
-			names = append(names, strings.Split(f.Tag.Get("json"), ",")[0])
+			fields[strings.Split(f.Tag.Get("json"), ",")[0]] = f.Type
 		}
 	}
 	collect(typ)
-	for k := range members {
-		for _, n := range names {
+	for k, raw := range members {
+		for n, ft := range fields {
 			if k != n && strings.EqualFold(k, n) {
+				return true
+			}
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if k == n && ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) && foldsOntoAMember(raw, ft) {
 				return true
 			}
 		}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"time"
@@ -464,6 +465,25 @@ func (d *decoder) skipNumber() {
 
 func isNumberByte(c byte) bool {
 	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// base64 reads a []byte member the way encoding/json writes it: standard
+// base64 in a string; null reads as nil.
+func (d *decoder) base64() []byte {
+	if d.null() {
+		return nil
+	}
+	s := d.stringBytes()
+	if d.err != nil {
+		return nil
+	}
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(b, s)
+	if err != nil {
+		d.fail(err)
+		return nil
+	}
+	return b[:n]
 }
 
 // decodeEnum reads a closed enum by its wire name without allocating.
