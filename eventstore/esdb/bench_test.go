@@ -91,3 +91,56 @@ func BenchmarkSubscribeAll(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadAllPages measures the replay path, $all read in pages of
+// 4,096 events, on bolt in process and through the adapter and the wire
+// server over the same kind of store: the ratio is the protocol's cost.
+func BenchmarkReadAllPages(b *testing.B) {
+	targets := []struct {
+		name string
+		open func(b *testing.B) eventstore.Store
+	}{
+		{"bolt", func(b *testing.B) eventstore.Store {
+			s := backings[1].open(b)
+			b.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+		{"esdb-wire-bolt", func(b *testing.B) eventstore.Store { return benchStore(b, backings[1].open) }},
+	}
+	for _, target := range targets {
+		b.Run(target.name, func(b *testing.B) {
+			s := target.open(b)
+			const batch = 100
+			for i := 0; i < b.N; i += batch {
+				events := make([]eventstore.EventData, min(batch, b.N-i))
+				for j := range events {
+					events[j] = event(i + j)
+				}
+				if _, err := s.Append(b.Context(), fmt.Sprintf("replay-%d", i/batch), eventstore.NoStream, events...); err != nil {
+					b.Fatalf("append: %v", err)
+				}
+			}
+			b.ResetTimer()
+			from, seen := eventstore.Start, 0
+			for {
+				page, err := s.ReadAll(b.Context(), eventstore.ReadAllOptions{From: from, Max: 4096})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range page {
+					if seen == 0 || from.Less(e.Position) {
+						seen++
+					}
+				}
+				if len(page) < 4096 {
+					break
+				}
+				from = page[len(page)-1].Position
+			}
+			if seen != b.N {
+				b.Fatalf("read %d events, want %d", seen, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
