@@ -12,6 +12,8 @@ import (
 type catalog struct {
 	programs map[domain.ProgramID]domain.ProgramSpec
 	groups   map[domain.GroupID]domain.GroupSpec
+	// censusChanges counts the definitions that changed the census board.
+	censusChanges uint64
 }
 
 func newCatalog() *catalog {
@@ -43,6 +45,7 @@ func (c *catalog) setProgram(id domain.ProgramID, spec domain.ProgramSpec, chang
 		return
 	}
 	c.programs[id] = spec
+	c.censusChanges++
 	changed.add(Topic{Kind: TopicCensus})
 }
 
@@ -52,6 +55,7 @@ func (c *catalog) setGroup(id domain.GroupID, spec domain.GroupSpec, changed Top
 		return
 	}
 	c.groups[id] = spec
+	c.censusChanges++
 	changed.add(Topic{Kind: TopicCensus})
 	changed.add(GroupTopic(id))
 }

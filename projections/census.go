@@ -46,6 +46,8 @@ type Census struct {
 	entered [levelSlots]map[domain.Date]int
 	// days holds each clinical day's movements.
 	days map[domain.Date]*dayMovements
+	// changes counts the events that changed the board.
+	changes uint64
 }
 
 func newCensus(loc *time.Location, c *catalog, r *Rosters) *Census {
@@ -81,6 +83,7 @@ func (c *Census) apply(e domain.Event, tr transition, changed TopicSet) {
 	default:
 		return
 	}
+	c.changes++
 	changed.add(Topic{Kind: TopicCensus})
 	if tr.changed {
 		c.leave(tr.before)

@@ -56,6 +56,10 @@ func (m *Models) Apply(e domain.Event, changed TopicSet) {
 	m.Rosters.apply(e, previous, changed)
 }
 
+// censusVersion changes whenever an applied event changes the census
+// board, so the runner can tell which events did without a topic set.
+func (m *Models) censusVersion() uint64 { return m.Census.changes + m.catalog.censusChanges }
+
 // view renders a topic's view with now for the census. It answers
 // ErrNotFound for a group or patient the models have never seen.
 func (m *Models) view(t Topic, now time.Time) (any, error) {

@@ -132,6 +132,13 @@ type Runner struct {
 	mu       sync.RWMutex
 	models   *Models
 	progress Progress
+	// censusPos is the position of the last event that changed the census
+	// board (censusSeen is the models' census version then): the census
+	// view is tagged with it, so a board pushed at a change and the board
+	// served later, after events that did not touch it, carry the same
+	// position as well as the same bytes.
+	censusPos  eventstore.Position
+	censusSeen uint64
 
 	ready   atomic.Bool
 	readyMu sync.Mutex
@@ -252,6 +259,7 @@ func (r *Runner) restore() {
 		return
 	}
 	r.models, r.progress = m, s.progress
+	r.censusPos, r.censusSeen = s.progress.Position, m.censusVersion()
 	r.log.Info("projections: restored snapshot", "position", s.progress.Position.String(), "events", s.progress.Applied)
 }
 
@@ -326,6 +334,7 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.models, r.progress = NewModels(r.opts.Location), Progress{}
+	r.censusPos, r.censusSeen = eventstore.Start, 0
 	r.mu.Unlock()
 	r.sinceSnapshot = 0
 	r.notify(Update{Position: eventstore.Start, Reset: true})
@@ -474,7 +483,8 @@ func (r *Runner) Read(fn func(m *Models)) eventstore.Position {
 
 // View renders a topic's current view as JSON, together with the position
 // it is at, so the web hub can send "snapshot at P" and then updates after
-// P. The census is rendered for the runner's clock. An unknown topic name
+// P. The census is rendered for the runner's clock and tagged with the
+// position of its last change (see censusPos). An unknown topic name
 // is ErrUnknownTopic; a group or patient never seen is ErrNotFound.
 func (r *Runner) View(topic string) ([]byte, eventstore.Position, error) {
 	t, err := ParseTopic(topic)
@@ -485,6 +495,9 @@ func (r *Runner) View(topic string) ([]byte, eventstore.Position, error) {
 	r.mu.RLock()
 	v, err := r.models.view(t, now)
 	pos := r.progress.Position
+	if t.Kind == TopicCensus {
+		pos = r.censusPos
+	}
 	r.mu.RUnlock()
 	if err != nil {
 		return nil, pos, err
@@ -495,8 +508,9 @@ func (r *Runner) View(topic string) ([]byte, eventstore.Position, error) {
 
 // Census renders the census board for now.
 func (r *Runner) Census(now time.Time) (v CensusView, pos eventstore.Position) {
-	pos = r.Read(func(m *Models) { v = m.Census.View(now) })
-	return v, pos
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.models.Census.View(now), r.censusPos
 }
 
 // Patients lists the people matching f.
@@ -770,6 +784,9 @@ func (r *Runner) applyBatch(batch []item) error {
 			case it.event != nil:
 				r.models.Apply(it.event, changed)
 				r.progress.Applied++
+				if v := r.models.censusVersion(); v != r.censusSeen {
+					r.censusSeen, r.censusPos = v, it.pos
+				}
 			case it.unknown:
 				r.progress.Unknown++
 			default:

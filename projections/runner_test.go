@@ -745,3 +745,35 @@ func TestCatchUpThenLiveEqualsTheSequentialFold(t *testing.T) {
 		t.Error("the runner's state differs from the sequential fold of $all")
 	}
 }
+
+// TestCensusViewIsTaggedWithItsLastChange checks that the census served
+// after events that did not touch it carries the position of the change
+// that a subscriber was pushed, not the runner's later position: both
+// ends of the websocket then agree on bytes and position.
+func TestCensusViewIsTaggedWithItsLastChange(t *testing.T) {
+	store := newMemstore(t)
+	appendEvents(t, store, catalogEvents()...)
+	admitted := appendEvents(t, store, admittedPatient(1, 0)...)
+	r := startRunner(t, Options{Store: store})
+	waitReady(t, r)
+	measured := appendEvents(t, store, domain.MeasureRecorded{Patient: pid(1), Instrument: domain.PHQ9, Score: 9, OccurredAt: at(0, 12)})
+	waitPosition(t, r, measured)
+	_, pos, err := r.View(CensusTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos != admitted {
+		t.Errorf("census tagged %v, want the admission's %v (the measure at %v changed no figure)", pos, admitted, measured)
+	}
+	if _, p := r.Census(at(0, 13)); p != admitted {
+		t.Errorf("Census tagged %v, want %v", p, admitted)
+	}
+	if _, p, _ := r.View(PatientTopic(pid(1)).String()); p != measured {
+		t.Errorf("the journey tagged %v, want the measure's %v", p, measured)
+	}
+	discharged := appendEvents(t, store, domain.Discharged{Patient: pid(1), Program: phpDay, Level: domain.PHP, Reason: domain.DischargeCompleted, OccurredAt: at(1, 9)})
+	waitPosition(t, r, discharged)
+	if _, pos, _ := r.View(CensusTopic); pos != discharged {
+		t.Errorf("census tagged %v after a discharge, want %v", pos, discharged)
+	}
+}
