@@ -395,6 +395,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: secureRequest(r), SameSite: http.SameSiteStrictMode})
+	s.hub.EndSession(id.Credential)
 	if err := s.recordAccess(r, access.SignedOut, nil, ""); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/continuum-care/continuum/access"
@@ -181,6 +182,29 @@ func (c scopedCommands) allowed(sc scope, patient domain.PatientID, group domain
 		}
 	})
 	return ok
+}
+
+// wsSession ties a websocket connection to the request's sign-in: its
+// topic gate, and a check the connection's writer runs at every ping, so a
+// credential revoked on another replica, or a user disabled, closes the
+// connection within a ping interval (a sign-out here closes it at once,
+// through Hub.EndSession).
+func (s *Server) wsSession(r *http.Request) wsSession {
+	id, _ := identityOf(r.Context())
+	credential, _, _ := presented(r)
+	return wsSession{
+		credentialID: id.Credential,
+		gate:         s.topicGate(r),
+		check: func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), s.waitTimeout)
+			defer cancel()
+			_, err := s.checkCredential(ctx, credential, id.Kind)
+			if errors.Is(err, notSignedIn) || errors.Is(err, access.ErrUserDisabled) {
+				return errSessionEnded
+			}
+			return err
+		},
+	}
 }
 
 // topicGate decides, for one websocket connection, which topics its user

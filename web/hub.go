@@ -113,6 +113,8 @@ type Hub struct {
 	register   chan *wsClient
 	unregister chan *wsClient
 	requests   chan hubRequest
+	// ended carries credential IDs whose sessions ended.
+	ended chan string
 	wake       chan struct{}
 	stop       chan struct{}
 	done       chan struct{}
@@ -156,6 +158,7 @@ func NewHub(views Views, log *slog.Logger, opts HubOptions) *Hub {
 		register:    make(chan *wsClient),
 		unregister:  make(chan *wsClient),
 		requests:    make(chan hubRequest, 64),
+		ended:       make(chan string),
 		wake:        make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
@@ -182,6 +185,19 @@ func (h *Hub) Changed(topics ...string) {
 	select {
 	case h.wake <- struct{}{}:
 	default:
+	}
+}
+
+// EndSession closes, with a policy-violation close frame, every
+// connection opened with the credential (a sign-out). It waits only for
+// the hub to take the request.
+func (h *Hub) EndSession(credentialID string) {
+	if credentialID == "" {
+		return
+	}
+	select {
+	case h.ended <- credentialID:
+	case <-h.done:
 	}
 }
 
@@ -226,6 +242,13 @@ func (h *Hub) run() {
 			h.remove(c)
 		case req := <-h.requests:
 			h.handle(req)
+		case credentialID := <-h.ended:
+			for c := range h.members {
+				if c.session.credentialID == credentialID {
+					c.ended = true
+					h.remove(c)
+				}
+			}
 		case <-h.wake:
 			h.flush()
 		case <-h.stop:

@@ -167,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = m
 	upgrader := newUpgrader(s.origins, s.log)
-	routes := s.routes(func(w http.ResponseWriter, r *http.Request) { s.hub.serveWS(upgrader, w, r, s.topicGate(r)) })
+	routes := s.routes(func(w http.ResponseWriter, r *http.Request) { s.hub.serveWS(upgrader, w, r, s.wsSession(r)) })
 	if cfg.Metrics != nil {
 		routes = append(routes, route{"GET", metricsPath, cfg.Metrics})
 	}

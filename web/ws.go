@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -20,10 +21,34 @@ type wsClient struct {
 	conn   *websocket.Conn
 	send   chan *websocket.PreparedMessage
 	topics map[string]sentView
-	// gate decides whether the connection's user may follow a topic; it
-	// runs on the reader goroutine, so its audit append never holds up the hub.
-	gate func(topic string) error
+	// session is the connection's sign-in: its gate decides whether the
+	// user may follow a topic (run on the reader goroutine, so its audit
+	// append never holds up the hub), and its check re-validates the
+	// credential at every ping.
+	session wsSession
+	// ended is set by the hub before it closes send when the session
+	// ended (sign-out, revocation): the writer then closes the connection
+	// with a policy-violation code instead of "going away".
+	ended bool
 }
+
+// wsSession ties a connection to the credential it was opened with.
+type wsSession struct {
+	// credentialID names the credential, so a sign-out can close the
+	// connections it opened.
+	credentialID string
+	gate         func(topic string) error
+	// check answers errSessionEnded once the credential is no longer
+	// valid (revoked elsewhere, user disabled, expired); other failures
+	// (the store unreachable) keep the connection.
+	check func() error
+}
+
+// errSessionEnded is a session check's answer for a credential no longer valid.
+var errSessionEnded = errors.New("session ended")
+
+// sessionEndedReason is the close frame's reason when a session ends.
+const sessionEndedReason = "signed out"
 
 // sentView is the last view a client received for a topic: its position
 // and a checksum of its data (viewSum), which is 0 when the client vouched
@@ -78,12 +103,12 @@ func newUpgrader(allowed map[string]bool, log *slog.Logger) *websocket.Upgrader 
 // goroutine, deep in the HTTP server's and the middleware's frames, is not
 // kept for the life of the connection (a large share of an idle
 // connection's memory). gate decides which topics the connection may follow.
-func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request, gate func(topic string) error) {
+func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *http.Request, session wsSession) {
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}, gate: gate}
+	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}, session: session}
 	select {
 	case h.register <- c:
 	case <-h.done:
@@ -122,7 +147,7 @@ func (h *Hub) readPump(c *wsClient) {
 		req := parseClientMessage(kind, msg)
 		req.client = c
 		if req.err == nil && !req.unsubscribe {
-			req.err = c.gate(req.topic)
+			req.err = c.session.gate(req.topic)
 		}
 		select {
 		case h.requests <- req:
@@ -184,7 +209,11 @@ func (h *Hub) writePump(c *wsClient) {
 		case frame, ok := <-c.send:
 			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
 			if !ok {
-				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+				goodbye := websocket.FormatCloseMessage(websocket.CloseGoingAway, "")
+				if c.ended {
+					goodbye = websocket.FormatCloseMessage(websocket.ClosePolicyViolation, sessionEndedReason)
+				}
+				c.conn.WriteMessage(websocket.CloseMessage, goodbye)
 				return
 			}
 			if err := c.conn.WritePreparedMessage(frame); err != nil {
@@ -192,6 +221,12 @@ func (h *Hub) writePump(c *wsClient) {
 				return
 			}
 		case <-ticker.C:
+			if c.session.check != nil && errors.Is(c.session.check(), errSessionEnded) {
+				c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
+				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, sessionEndedReason))
+				h.leave(c)
+				return
+			}
 			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				h.leave(c)

@@ -2,6 +2,12 @@
 // follows. Each topic remembers the position of the last view received, so
 // a reconnect asks only for what changed since and loses nothing.
 
+import { toSignIn } from './session.js';
+
+// The close code the server ends a connection with when its sign-in ended
+// (signed out, revoked): reconnecting would only be refused.
+const SESSION_ENDED = 1008;
+
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30000;
 
@@ -94,9 +100,14 @@ export class LiveConnection {
       }
     });
     socket.addEventListener('message', (event) => this.receive(event.data));
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === SESSION_ENDED) {
+        this.setState({ status: 'signed-out', retryAt: null });
+        toSignIn();
+        return;
+      }
       this.scheduleReconnect();
     });
   }
