@@ -114,11 +114,11 @@ type Hub struct {
 	unregister chan *wsClient
 	requests   chan hubRequest
 	// ended carries credential IDs whose sessions ended.
-	ended chan string
-	wake       chan struct{}
-	stop       chan struct{}
-	done       chan struct{}
-	stopOnce   sync.Once
+	ended    chan string
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
 
 	// pending collects changed topics between wake-ups, so a burst of
 	// changes to one topic renders it once; resetAll asks for every

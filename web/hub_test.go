@@ -358,7 +358,9 @@ func hubServer(t *testing.T, views Views, opts HubOptions) (*Hub, *httptest.Serv
 	t.Helper()
 	hub := NewHub(views, discardLogger(), opts)
 	upgrader := newUpgrader(allowedOrigins(nil), discardLogger())
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.serveWS(upgrader, w, r, wsSession{gate: allowAllTopics}) }))
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.serveWS(upgrader, w, r, wsSession{gate: allowAllTopics})
+	}))
 	t.Cleanup(func() {
 		ts.Close()
 		hub.Close()
