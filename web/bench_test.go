@@ -70,7 +70,7 @@ func BenchmarkAppendToFrame(b *testing.B) {
 	// which shares the machine with the server, costs as little as it can.
 	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
 	for i := range conns {
-		conn, _, err := dialer.Dial(url, nil)
+		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {st.auth.bearer(directorUser)}})
 		if err != nil {
 			b.Fatalf("client %d: %v", i, err)
 		}
@@ -149,6 +149,9 @@ func BenchmarkAppendToFrame(b *testing.B) {
 // then count against the child's file limit, not the server's.
 const idleClientsEnv = "CONTINUUM_IDLE_CLIENTS"
 
+// idleClientsAuthEnv passes the child the Authorization header to dial with.
+const idleClientsAuthEnv = "CONTINUUM_IDLE_CLIENTS_AUTH"
+
 // idleClients is how many clients the memory benchmark holds.
 const idleClients = 10000
 
@@ -164,7 +167,7 @@ func BenchmarkIdleClientsMemory(b *testing.B) {
 	rssBefore, goBefore := memoryInUse(b)
 
 	child := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
-	child.Env = append(os.Environ(), idleClientsEnv+"="+url)
+	child.Env = append(os.Environ(), idleClientsEnv+"="+url, idleClientsAuthEnv+"="+st.auth.bearer(directorUser))
 	out, err := child.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -225,7 +228,7 @@ func TestIdleClientsHelper(t *testing.T) {
 	}
 	dialer := &websocket.Dialer{HandshakeTimeout: time.Minute, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	for i := 0; i < idleClients; i++ {
-		conn, _, err := dialer.Dial(url, http.Header{})
+		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {os.Getenv(idleClientsAuthEnv)}})
 		if err != nil {
 			t.Fatalf("client %d: %v", i, err)
 		}
