@@ -1,0 +1,201 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/continuum-care/continuum/commands"
+	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore/bolt"
+)
+
+// frameClientsEnv tells the test binary, run again as a child, to act as
+// the clients of BenchmarkAppendToFrameClientProcess; frameClientsAuthEnv
+// carries the Authorization header they dial with.
+const (
+	frameClientsEnv     = "CONTINUUM_FRAME_CLIENTS"
+	frameClientsAuthEnv = "CONTINUUM_FRAME_CLIENTS_AUTH"
+)
+
+// BenchmarkAppendToFrameClientProcess is BenchmarkAppendToFrame with the
+// benchClients clients in a process of their own, as browsers are: the
+// server's scheduler then runs only the server, and each client process
+// reads as its sockets become readable. Latency is measured on the wall
+// clock both processes share: from the append's acknowledgement in the
+// server's process to the frame's arrival in the client's.
+func BenchmarkAppendToFrameClientProcess(b *testing.B) {
+	store, err := bolt.Open(b.TempDir(), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := newStackOn(b, store, func(c *Config) { c.Hub.SendBuffer = 256 })
+	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
+
+	child := exec.Command(os.Args[0], "-test.run=^TestFrameClientsHelper$")
+	child.Env = append(os.Environ(), frameClientsEnv+"="+url, frameClientsAuthEnv+"="+st.auth.bearer(directorUser))
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		child.Process.Kill()
+		child.Wait()
+	}()
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	nextLine := func() string {
+		if !lines.Scan() {
+			b.Fatalf("the client process ended: %v", lines.Err())
+		}
+		return lines.Text()
+	}
+	if l := nextLine(); l != "ready" {
+		b.Fatalf("client process: %q", l)
+	}
+
+	acks := map[string]int64{}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := st.svc.Patient(ctx, commands.Meta{IdempotencyKey: "bench-" + strconv.Itoa(i)},
+			domain.Refer{Patient: newPatientID("bench-patient-" + strconv.Itoa(i)), Source: domain.SourceSelf})
+		acked := time.Now().UnixNano()
+		if err != nil {
+			b.Fatal(err)
+		}
+		pos := FormatPosition(res.Position)
+		acks[pos] = acked
+		for l := nextLine(); l != "all "+pos; l = nextLine() {
+			if !strings.HasPrefix(l, "all ") {
+				b.Fatalf("client process: %q", l)
+			}
+		}
+	}
+	b.StopTimer()
+	stdin.Close()
+	var latencies []time.Duration
+	for l := nextLine(); l != "done"; l = nextLine() {
+		var pos string
+		var at int64
+		if _, err := fmt.Sscanf(l, "arrival %s %d", &pos, &at); err != nil {
+			continue // an "all" line of the last iteration
+		}
+		acked, ok := acks[pos]
+		if !ok {
+			b.Fatalf("a frame at %s matches no append", pos)
+		}
+		latencies = append(latencies, time.Duration(max(at-acked, 0)))
+	}
+	if len(latencies) != b.N*benchClients {
+		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
+	}
+	slices.Sort(latencies)
+	quantile := func(q float64) float64 {
+		return float64(latencies[int(q*float64(len(latencies)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(quantile(0.50), "p50-ms")
+	b.ReportMetric(quantile(0.99), "p99-ms")
+	b.ReportMetric(quantile(1), "max-ms")
+	b.ReportMetric(float64(st.server.HubStats().Dropped), "dropped")
+}
+
+// TestFrameClientsHelper is the client process of
+// BenchmarkAppendToFrameClientProcess: benchClients census subscribers.
+// It prints "ready" once all hold their snapshot, "all <position>" once
+// every client has the frame at a position, and, when its stdin closes,
+// one "arrival <position> <unix nanoseconds>" line per frame and "done".
+func TestFrameClientsHelper(t *testing.T) {
+	url := os.Getenv(frameClientsEnv)
+	if url == "" {
+		t.Skip("only runs as the child of BenchmarkAppendToFrameClientProcess")
+	}
+	type arrival struct {
+		position string
+		at       int64
+	}
+	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	arrivals := make([][]arrival, benchClients)
+	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
+	conns := make([]*websocket.Conn, benchClients)
+	for i := range conns {
+		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {os.Getenv(frameClientsAuthEnv)}})
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		conns[i] = conn
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := conn.ReadMessage(); err != nil { // the snapshot
+			t.Fatal(err)
+		}
+	}
+	var readers sync.WaitGroup
+	for i, conn := range conns {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			var buf bytes.Buffer
+			for {
+				_, r, err := conn.NextReader()
+				if err != nil {
+					return
+				}
+				buf.Reset()
+				if _, err := buf.ReadFrom(r); err != nil {
+					return
+				}
+				at := time.Now().UnixNano()
+				pos := positionOf(buf.Bytes())
+				arrivals[i] = append(arrivals[i], arrival{pos, at})
+				mu.Lock()
+				counts[pos]++
+				if counts[pos] == benchClients {
+					fmt.Fprintf(out, "all %s\n", pos)
+					out.Flush()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	fmt.Fprintln(out, "ready")
+	out.Flush()
+	io.Copy(io.Discard, os.Stdin) // until the parent is done appending
+	for _, c := range conns {
+		c.Close()
+	}
+	readers.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, client := range arrivals {
+		for _, a := range client {
+			fmt.Fprintf(out, "arrival %s %d\n", a.position, a.at)
+		}
+	}
+	fmt.Fprintln(out, "done")
+	out.Flush()
+}
