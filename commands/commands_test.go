@@ -199,3 +199,54 @@ func TestPatientBatchIsAllOrNothing(t *testing.T) {
 		t.Fatalf("batch across two patients = %v, want invalid", err)
 	}
 }
+
+// fullReads counts the reads of a stream from its start: a stream folded
+// in the cache is only read from its last revision on.
+type fullReads struct {
+	eventstore.Store
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (s *fullReads) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	if opts.From.IsStart() {
+		s.mu.Lock()
+		s.count[stream]++
+		s.mu.Unlock()
+	}
+	return s.Store.ReadStream(ctx, stream, opts)
+}
+
+func TestCacheForgetsTheLeastRecentlyUsedStream(t *testing.T) {
+	store := &fullReads{Store: memstore.New(), count: map[string]int{}}
+	t.Cleanup(func() { store.Close() })
+	svc := commands.New(store, commands.WithClock(func() time.Time { return now }), commands.WithCacheSize(2))
+	ctx := context.Background()
+	refer := func(p domain.PatientID, key string) {
+		t.Helper()
+		if _, err := svc.Patient(ctx, meta(key), domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	measure := func(p domain.PatientID, key string) {
+		t.Helper()
+		if _, err := svc.Patient(ctx, meta(key), domain.RecordMeasure{Patient: p, Instrument: domain.PHQ9, Score: 9, At: now.Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy := domain.PatientID("1b7f6a2e-9c1d-4e5f-8a7b-1c2d3e4f5a6b")
+	refer(busy, "busy")
+	for i := range 5 {
+		// A one-off stream passes through; the busy one is used in between.
+		refer(domain.PatientID(fmt.Sprintf("2b7f6a2e-9c1d-4e5f-8a7b-%012d", i)), fmt.Sprint("once-", i))
+		measure(busy, fmt.Sprint("measure-", i))
+	}
+	if got := store.count[domain.PatientStream(busy)]; got != 1 {
+		t.Errorf("the busy stream was read from its start %d times, want once: evicted while in use", got)
+	}
+	// The one-off streams were evicted: the first is read from its start again.
+	measure(domain.PatientID(fmt.Sprintf("2b7f6a2e-9c1d-4e5f-8a7b-%012d", 0)), "late")
+	if got := store.count[domain.PatientStream(domain.PatientID(fmt.Sprintf("2b7f6a2e-9c1d-4e5f-8a7b-%012d", 0)))]; got != 2 {
+		t.Errorf("an evicted stream was read from its start %d times, want twice", got)
+	}
+}

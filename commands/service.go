@@ -7,6 +7,7 @@
 package commands
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -72,8 +73,8 @@ type Service struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
-	streams map[string]*streamEntry
-	lru     []string
+	streams map[string]*list.Element // of *streamEntry, most recently used first in lru
+	lru     *list.List
 	maxLive int
 }
 
@@ -83,13 +84,13 @@ type Option func(*Service)
 // WithClock sets the decision clock (tests, simulations).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// WithCacheSize sets how many folded streams stay in memory (default 4096;
-// up to twice as many between evictions).
+// WithCacheSize sets how many folded streams stay in memory (default
+// 4096); the least recently used is forgotten first.
 func WithCacheSize(n int) Option { return func(s *Service) { s.maxLive = n } }
 
 // New returns a Service on store.
 func New(store eventstore.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, streams: map[string]*streamEntry{}, maxLive: 4096}
+	s := &Service{store: store, now: time.Now, streams: map[string]*list.Element{}, lru: list.New(), maxLive: 4096}
 	for _, o := range opts {
 		o(s)
 	}
@@ -117,7 +118,8 @@ const idempotencyWindow = 10000
 // streamEntry is one stream's folded state in memory. Its lock serialises
 // the commands of this process on the stream, so they rarely conflict.
 type streamEntry struct {
-	mu sync.Mutex
+	name string // the stream, for eviction
+	mu   sync.Mutex
 	// state is a pointer to the aggregate (e.g. *domain.Patient).
 	state any
 	// revision is the last folded revision; -1 for an empty stream.
@@ -159,25 +161,24 @@ func (e *streamEntry) duplicate(stream, key string) (Result, bool) {
 	}
 }
 
-// entry returns the cached entry of stream, creating it empty.
+// entry returns the cached entry of stream, creating it empty. The cache
+// forgets the least recently used stream beyond its size, so a busy
+// stream (a group's, written every session) stays folded while many
+// one-off streams (an import's patients) pass through. An evicted entry
+// stays valid for a holder and is read again from the store next time.
 func (s *Service) entry(stream string) *streamEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.streams[stream]; ok {
-		return e
+	if el, ok := s.streams[stream]; ok {
+		s.lru.MoveToFront(el)
+		return el.Value.(*streamEntry)
 	}
-	e := &streamEntry{revision: -1, recent: map[uuid.UUID]eventRecord{}}
-	s.streams[stream] = e
-	s.lru = append(s.lru, stream)
-	if len(s.lru) >= 2*s.maxLive {
-		// Forget the oldest half at once, so eviction costs O(1) per new
-		// stream. An entry in use stays valid for its holder and is simply
-		// read again from the store next time.
-		drop := len(s.lru) - s.maxLive
-		for _, name := range s.lru[:drop] {
-			delete(s.streams, name)
-		}
-		s.lru = append(s.lru[:0], s.lru[drop:]...)
+	e := &streamEntry{name: stream, revision: -1, recent: map[uuid.UUID]eventRecord{}}
+	s.streams[stream] = s.lru.PushFront(e)
+	for s.lru.Len() > max(s.maxLive, 1) {
+		oldest := s.lru.Back()
+		s.lru.Remove(oldest)
+		delete(s.streams, oldest.Value.(*streamEntry).name)
 	}
 	return e
 }
