@@ -82,4 +82,8 @@ func TestRunReportsEveryFigure(t *testing.T) {
 	if !strings.Contains(table.String(), "replay, typed + fold, store in memory") {
 		t.Errorf("table lacks the replay row:\n%s", table.String())
 	}
+	// A run too small for the goal neither passes nor fails it.
+	if !strings.Contains(table.String(), "typed replay of 10M events ≥ 1000000: NOT JUDGED") {
+		t.Errorf("table does not say the replay goal was not judged:\n%s", table.String())
+	}
 }

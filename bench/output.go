@@ -75,8 +75,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w)
 	for _, g := range r.Goals {
 		verdict := "FAIL"
-		if g.Pass {
+		switch {
+		case g.Pass:
 			verdict = "PASS"
+		case g.Note != "":
+			verdict = "NOT JUDGED" // the run did not meet the goal's conditions (its size)
 		}
 		fmt.Fprintf(w, "goal %s ≥ %.0f: %s, measured %.1f\n", g.Name, g.Target, verdict, g.Measured)
 		if g.Note != "" {
