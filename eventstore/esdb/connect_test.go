@@ -1,22 +1,12 @@
 package esdb_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/credentials"
@@ -24,6 +14,7 @@ import (
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/memstore"
 	"github.com/continuum-care/continuum/eventstore/wire"
+	"github.com/continuum-care/continuum/internal/testcert"
 )
 
 // roundTrip appends to a new stream through s and reads it back.
@@ -63,47 +54,20 @@ func TestConnectionStringsReachTheServer(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
-// returns the server's TLS credentials and the certificate's path.
-func selfSigned(t *testing.T, dir string) (credentials.TransportCredentials, string) {
+// selfSigned returns server TLS credentials for 127.0.0.1 and the path of
+// the certificate, for the client to trust.
+func selfSigned(t *testing.T) (credentials.TransportCredentials, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "continuum test node"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	certPath := filepath.Join(dir, "node.crt")
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(certPath, certPEM, 0o600); err != nil {
-		t.Fatalf("write certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	pair, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	certFile, keyFile := testcert.Loopback(t)
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatalf("key pair: %v", err)
 	}
-	return credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), certPath
+	return credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), certFile
 }
 
 func TestTLSWithCredentials(t *testing.T) {
-	creds, certPath := selfSigned(t, t.TempDir())
+	creds, certPath := selfSigned(t)
 	backing := memstore.New()
 	t.Cleanup(func() { _ = backing.Close() })
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -2,19 +2,9 @@ package wire
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +17,7 @@ import (
 
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/memstore"
+	"github.com/continuum-care/continuum/internal/testcert"
 )
 
 func TestStatusForStoreErrors(t *testing.T) {
@@ -120,7 +111,7 @@ func TestGracefulStopEndsSubscriptions(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	certFile, keyFile := writeSelfSignedCert(t)
+	certFile, keyFile := testcert.Loopback(t)
 	creds, err := credentials.NewServerTLSFromFile(certFile, keyFile)
 	if err != nil {
 		t.Fatalf("load TLS credentials: %v", err)
@@ -153,43 +144,6 @@ func TestTLS(t *testing.T) {
 			t.Error("a plaintext append to a TLS server succeeded")
 		}
 	})
-}
-
-// writeSelfSignedCert writes a certificate for 127.0.0.1 that is its own CA.
-func writeSelfSignedCert(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "continuum test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatalf("write certificate: %v", err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatalf("write key: %v", err)
-	}
-	return certFile, keyFile
 }
 
 // TestIdleSubscriptionSurvivesClientKeepalives guards the keepalive policy:
