@@ -23,13 +23,76 @@ import (
 	"github.com/continuum-care/continuum/eventstore/bolt"
 )
 
-// frameClientsEnv tells the test binary, run again as a child, to act as
-// the clients of BenchmarkAppendToFrameClientProcess; frameClientsAuthEnv
+// clientsURLEnv tells the test binary, run again as a child, to act as a
+// benchmark's websocket clients of the server at that URL; clientsAuthEnv
 // carries the Authorization header they dial with.
 const (
-	frameClientsEnv     = "CONTINUUM_FRAME_CLIENTS"
-	frameClientsAuthEnv = "CONTINUUM_FRAME_CLIENTS_AUTH"
+	clientsURLEnv  = "CONTINUUM_BENCH_CLIENTS_URL"
+	clientsAuthEnv = "CONTINUUM_BENCH_CLIENTS_AUTH"
 )
+
+// clientProcess runs this test binary again as the clients of st, running
+// only the test named, and answers the child's stdin and a scanner of its
+// stdout. The child is killed when the benchmark ends.
+func clientProcess(b *testing.B, st *stack, test string) (io.WriteCloser, *bufio.Scanner) {
+	b.Helper()
+	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
+	child := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	child.Env = append(os.Environ(), clientsURLEnv+"="+url, clientsAuthEnv+"="+st.auth.bearer(directorUser))
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		child.Process.Kill()
+		child.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	return stdin, lines
+}
+
+// dialCensus connects one client as the benchmarks' children do and
+// reads its census snapshot.
+func dialCensus(tb testing.TB, dialer *websocket.Dialer, url, auth string) *websocket.Conn {
+	tb.Helper()
+	conn, _, err := dialer.Dial(url, http.Header{"Authorization": {auth}})
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
+		tb.Fatal(err)
+	}
+	if _, _, err := conn.ReadMessage(); err != nil { // the snapshot
+		tb.Fatal(err)
+	}
+	return conn
+}
+
+// reportLatencies reports the quantiles of append-to-frame latencies, one
+// per frame, after checking every client got every frame.
+func reportLatencies(b *testing.B, st *stack, latencies []time.Duration) {
+	b.Helper()
+	if len(latencies) != b.N*benchClients {
+		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
+	}
+	slices.Sort(latencies)
+	quantile := func(q float64) float64 {
+		return float64(latencies[int(q*float64(len(latencies)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(quantile(0.50), "p50-ms")
+	b.ReportMetric(quantile(0.99), "p99-ms")
+	b.ReportMetric(quantile(1), "max-ms")
+	b.ReportMetric(float64(st.server.HubStats().Dropped), "dropped")
+}
 
 // BenchmarkAppendToFrameClientProcess is BenchmarkAppendToFrame with the
 // benchClients clients in a process of their own, as browsers are: the
@@ -43,28 +106,7 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	st := newStackOn(b, store, func(c *Config) { c.Hub.SendBuffer = 256 })
-	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
-
-	child := exec.Command(os.Args[0], "-test.run=^TestFrameClientsHelper$")
-	child.Env = append(os.Environ(), frameClientsEnv+"="+url, frameClientsAuthEnv+"="+st.auth.bearer(directorUser))
-	stdin, err := child.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := child.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		child.Process.Kill()
-		child.Wait()
-	}()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	stdin, lines := clientProcess(b, st, "TestFrameClientsHelper")
 	nextLine := func() string {
 		if !lines.Scan() {
 			b.Fatalf("the client process ended: %v", lines.Err())
@@ -108,17 +150,7 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		}
 		latencies = append(latencies, time.Duration(max(at-acked, 0)))
 	}
-	if len(latencies) != b.N*benchClients {
-		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
-	}
-	slices.Sort(latencies)
-	quantile := func(q float64) float64 {
-		return float64(latencies[int(q*float64(len(latencies)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(quantile(0.50), "p50-ms")
-	b.ReportMetric(quantile(0.99), "p99-ms")
-	b.ReportMetric(quantile(1), "max-ms")
-	b.ReportMetric(float64(st.server.HubStats().Dropped), "dropped")
+	reportLatencies(b, st, latencies)
 }
 
 // TestFrameClientsHelper is the client process of
@@ -127,7 +159,7 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 // every client has the frame at a position, and, when its stdin closes,
 // one "arrival <position> <unix nanoseconds>" line per frame and "done".
 func TestFrameClientsHelper(t *testing.T) {
-	url := os.Getenv(frameClientsEnv)
+	url := os.Getenv(clientsURLEnv)
 	if url == "" {
 		t.Skip("only runs as the child of BenchmarkAppendToFrameClientProcess")
 	}
@@ -142,17 +174,7 @@ func TestFrameClientsHelper(t *testing.T) {
 	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
 	conns := make([]*websocket.Conn, benchClients)
 	for i := range conns {
-		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {os.Getenv(frameClientsAuthEnv)}})
-		if err != nil {
-			t.Fatalf("client %d: %v", i, err)
-		}
-		conns[i] = conn
-		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := conn.ReadMessage(); err != nil { // the snapshot
-			t.Fatal(err)
-		}
+		conns[i] = dialCensus(t, dialer, url, os.Getenv(clientsAuthEnv))
 	}
 	var readers sync.WaitGroup
 	for i, conn := range conns {

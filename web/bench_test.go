@@ -1,15 +1,11 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,17 +66,8 @@ func BenchmarkAppendToFrame(b *testing.B) {
 	// which shares the machine with the server, costs as little as it can.
 	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
 	for i := range conns {
-		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {st.auth.bearer(directorUser)}})
-		if err != nil {
-			b.Fatalf("client %d: %v", i, err)
-		}
+		conn := dialCensus(b, dialer, url, st.auth.bearer(directorUser))
 		conns[i] = conn
-		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := conn.ReadMessage(); err != nil { // the snapshot
-			b.Fatal(err)
-		}
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -131,56 +118,24 @@ func BenchmarkAppendToFrame(b *testing.B) {
 			latencies = append(latencies, max(a.at.Sub(acked), 0))
 		}
 	}
-	if len(latencies) != b.N*benchClients {
-		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
-	}
-	slices.Sort(latencies)
-	quantile := func(q float64) float64 {
-		return float64(latencies[int(q*float64(len(latencies)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(quantile(0.50), "p50-ms")
-	b.ReportMetric(quantile(0.99), "p99-ms")
-	b.ReportMetric(quantile(1), "max-ms")
-	b.ReportMetric(float64(st.server.HubStats().Dropped), "dropped")
+	reportLatencies(b, st, latencies)
 }
-
-// idleClientsEnv tells the test binary, run again as a child, to act as
-// the idle clients of BenchmarkIdleClientsMemory: the clients' sockets
-// then count against the child's file limit, not the server's.
-const idleClientsEnv = "CONTINUUM_IDLE_CLIENTS"
-
-// idleClientsAuthEnv passes the child the Authorization header to dial with.
-const idleClientsAuthEnv = "CONTINUUM_IDLE_CLIENTS_AUTH"
 
 // idleClients is how many clients the memory benchmark holds.
 const idleClients = 10000
 
 // BenchmarkIdleClientsMemory measures the memory the server holds for
-// idleClients connected websocket clients, each following the census:
+// idleClients connected websocket clients, each following the census, in
+// a child process (their sockets then count against its file limit):
 // the growth of the process's resident set and of the Go runtime's heap
 // and stacks once they are all connected. Run it alone: a resident set
 // never shrinks, so after another benchmark the growth reads too small.
 func BenchmarkIdleClientsMemory(b *testing.B) {
 	st := newStack(b)
-	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
 	runtime.GC()
 	rssBefore, goBefore := memoryInUse(b)
 
-	child := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
-	child.Env = append(os.Environ(), idleClientsEnv+"="+url, idleClientsAuthEnv+"="+st.auth.bearer(directorUser))
-	out, err := child.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		child.Process.Kill()
-		child.Wait()
-	}()
-	lines := bufio.NewScanner(out)
+	_, lines := clientProcess(b, st, "TestIdleClientsHelper")
 	for lines.Scan() && lines.Text() != "ready" {
 	}
 	if clients := st.server.HubStats().Clients; clients != idleClients {
@@ -222,22 +177,13 @@ func memoryInUse(b *testing.B) (rss uint64, goMem goMemory) {
 // TestIdleClientsHelper is the child process of BenchmarkIdleClientsMemory;
 // it does nothing in a normal test run.
 func TestIdleClientsHelper(t *testing.T) {
-	url := os.Getenv(idleClientsEnv)
+	url := os.Getenv(clientsURLEnv)
 	if url == "" {
 		t.Skip("only runs as the child of BenchmarkIdleClientsMemory")
 	}
 	dialer := &websocket.Dialer{HandshakeTimeout: time.Minute, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	for i := 0; i < idleClients; i++ {
-		conn, _, err := dialer.Dial(url, http.Header{"Authorization": {os.Getenv(idleClientsAuthEnv)}})
-		if err != nil {
-			t.Fatalf("client %d: %v", i, err)
-		}
-		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":"census"}`)); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := conn.ReadMessage(); err != nil {
-			t.Fatal(err)
-		}
+		conn := dialCensus(t, dialer, url, os.Getenv(clientsAuthEnv))
 		go func() {
 			for {
 				if _, _, err := conn.ReadMessage(); err != nil {
