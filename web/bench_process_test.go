@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,6 +120,7 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 
 	acks := map[string]int64{}
 	ctx := context.Background()
+	serverCPU := cpuTime(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := st.svc.Patient(ctx, commands.Meta{IdempotencyKey: "bench-" + strconv.Itoa(i)},
@@ -136,11 +138,17 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	serverCPU = cpuTime(b) - serverCPU
 	stdin.Close()
 	var latencies []time.Duration
+	var clientCPU time.Duration
 	for l := nextLine(); l != "done"; l = nextLine() {
 		var pos string
 		var at int64
+		if _, err := fmt.Sscanf(l, "cpu %d", &at); err == nil {
+			clientCPU = time.Duration(at)
+			continue
+		}
 		if _, err := fmt.Sscanf(l, "arrival %s %d", &pos, &at); err != nil {
 			continue // an "all" line of the last iteration
 		}
@@ -151,13 +159,29 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		latencies = append(latencies, time.Duration(max(at-acked, 0)))
 	}
 	reportLatencies(b, st, latencies)
+	// The CPU each frame costs, in system calls mostly: what bounds the
+	// latency when server and clients share the machine's cores.
+	frames := float64(b.N * benchClients)
+	b.ReportMetric(float64(serverCPU.Microseconds())/frames, "server-cpu-µs/frame")
+	b.ReportMetric(float64(clientCPU.Microseconds())/frames, "client-cpu-µs/frame")
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestFrameClientsHelper is the client process of
 // BenchmarkAppendToFrameClientProcess: benchClients census subscribers.
 // It prints "ready" once all hold their snapshot, "all <position>" once
 // every client has the frame at a position, and, when its stdin closes,
-// one "arrival <position> <unix nanoseconds>" line per frame and "done".
+// one "arrival <position> <unix nanoseconds>" line per frame, "cpu <ns>"
+// (the CPU it used while the parent appended) and "done".
 func TestFrameClientsHelper(t *testing.T) {
 	url := os.Getenv(clientsURLEnv)
 	if url == "" {
@@ -206,7 +230,9 @@ func TestFrameClientsHelper(t *testing.T) {
 	}
 	fmt.Fprintln(out, "ready")
 	out.Flush()
+	started := cpuTime(t)
 	io.Copy(io.Discard, os.Stdin) // until the parent is done appending
+	used := cpuTime(t) - started
 	for _, c := range conns {
 		c.Close()
 	}
@@ -218,6 +244,7 @@ func TestFrameClientsHelper(t *testing.T) {
 			fmt.Fprintf(out, "arrival %s %d\n", a.position, a.at)
 		}
 	}
+	fmt.Fprintf(out, "cpu %d\n", used)
 	fmt.Fprintln(out, "done")
 	out.Flush()
 }
