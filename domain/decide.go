@@ -13,8 +13,15 @@ func clinicalTime(at, now time.Time) (time.Time, error) {
 	if at.After(now) {
 		return time.Time{}, &FutureError{At: at, Now: now}
 	}
+	if at.Before(EarliestClinicalTime) {
+		return time.Time{}, &InvalidError{Field: "occurredAt", Reason: "a clinical time before 1900 is not plausible"}
+	}
 	return at, nil
 }
+
+// EarliestClinicalTime bounds backdating: no fact recorded here happened
+// before it, so a mistyped year (0202 for 2022) is refused, not stored.
+var EarliestClinicalTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // utc normalizes a clinical time for storage, so the same fact always
 // encodes to the same bytes whatever zone the caller worked in.
