@@ -41,6 +41,10 @@ func decodeCommand(w http.ResponseWriter, r *http.Request, dst any) error {
 	if !utf8.Valid(body) {
 		return badRequest("invalid_utf8", "", "the request body is not valid UTF-8")
 	}
+	// It does the same with an escaped lone UTF-16 surrogate ("\ud800").
+	if loneSurrogate(body) {
+		return badRequest("invalid_utf8", "", "the request body escapes a lone UTF-16 surrogate, which is no character")
+	}
 	// A command is one JSON object; encoding/json would take null (and
 	// leave dst empty) as if it were {}.
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
@@ -211,4 +215,60 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	w.Write(body)
 	w.Write([]byte{'\n'})
+}
+
+// loneSurrogate reports whether a JSON text escapes a UTF-16 surrogate
+// that is not half of a pair (\uD800-\uDBFF followed by \uDC00-\uDFFF).
+// Backslashes occur only inside strings, so a scan of escapes suffices.
+func loneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		r, ok := hex4(b[i+2:])
+		switch {
+		case !ok:
+			return false // malformed: the JSON decoder will say so
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+11 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return true
+			}
+			low, ok := hex4(b[i+8:])
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			r |= rune(c-'A') + 10
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
