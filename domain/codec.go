@@ -134,7 +134,10 @@ func Encode(e Event) (eventType string, data []byte, err error) {
 	if _, ok := registry[eventType]; !ok {
 		return "", nil, &UnknownEventTypeError{Type: eventType}
 	}
-	data, err = json.Marshal(e)
+	if data, ok := encodeFast(e); ok {
+		return eventType, data, nil
+	}
+	data, err = encodeJSON(e)
 	if err != nil {
 		return "", nil, &MalformedEventError{Type: eventType, SchemaVersion: SchemaVersion(eventType), Err: err}
 	}
