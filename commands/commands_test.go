@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
@@ -248,5 +252,25 @@ func TestCacheForgetsTheLeastRecentlyUsedStream(t *testing.T) {
 	measure(domain.PatientID(fmt.Sprintf("2b7f6a2e-9c1d-4e5f-8a7b-%012d", 0)), "late")
 	if got := store.count[domain.PatientStream(domain.PatientID(fmt.Sprintf("2b7f6a2e-9c1d-4e5f-8a7b-%012d", 0)))]; got != 2 {
 		t.Errorf("an evicted stream was read from its start %d times, want twice", got)
+	}
+}
+
+// TestEventIDsAreNameBasedUUIDs pins the derivation of event IDs: stored
+// events carry them, so a retry after an upgrade must derive the same ones.
+func TestEventIDsAreNameBasedUUIDs(t *testing.T) {
+	namespace := uuid.MustParse("4b8d3c6e-2f1a-5e7b-9c0d-1a2b3c4d5e6f")
+	for _, tc := range []struct {
+		stream, key string
+		i           int
+	}{
+		{"patient-0b7f6a2e-9c1d-4e5f-8a7b-1c2d3e4f5a6b", "refer", 0},
+		{"group-cbt-anxiety", "k", 12},
+		{"", "", 0},
+		{"patient-x", strings.Repeat("k", 200), 99},
+	} {
+		want := uuid.NewSHA1(namespace, []byte(tc.stream+"\n"+tc.key+"\n"+strconv.Itoa(tc.i)))
+		if got := commands.EventIDForTest(tc.stream, tc.key, tc.i); got != want {
+			t.Errorf("eventID(%q, %q, %d) = %v, want %v", tc.stream, tc.key, tc.i, got, want)
+		}
 	}
 }

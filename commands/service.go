@@ -9,6 +9,7 @@ package commands
 import (
 	"container/list"
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"strconv"
@@ -288,7 +289,21 @@ func (s *Service) catchUp(ctx context.Context, stream string, e *streamEntry, ev
 // eventID derives the ID of the i-th event a request appends to stream, so
 // retrying the request re-appends the same IDs.
 func eventID(stream, key string, i int) uuid.UUID {
-	return uuid.NewSHA1(idNamespace, []byte(stream+"\n"+key+"\n"+strconv.Itoa(i)))
+	// uuid.NewSHA1(idNamespace, stream+"\n"+key+"\n"+i), computed on the
+	// stack: every event of every command derives its ID here.
+	var buf [16 + 2*maxKeyLen + 24]byte
+	b := append(buf[:0], idNamespace[:]...)
+	b = append(b, stream...)
+	b = append(b, '\n')
+	b = append(b, key...)
+	b = append(b, '\n')
+	b = strconv.AppendInt(b, int64(i), 10)
+	sum := sha1.Sum(b)
+	var id uuid.UUID
+	copy(id[:], sum[:])
+	id[6] = id[6]&0x0f | 0x50 // version 5 (SHA-1, name-based)
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id
 }
 
 // encode turns domain events into store events with the request's metadata.

@@ -1,0 +1,4 @@
+package commands
+
+// EventIDForTest exposes the event ID derivation to the package's tests.
+var EventIDForTest = eventID
