@@ -152,7 +152,6 @@ func newReader(s *Store, tx *bbolt.Tx) *reader {
 		index:   tx.Bucket(bucketStreamIndex),
 		streams: tx.Bucket(bucketStreams),
 		names:   tx.Bucket(bucketStreamNames),
-		strings: make(map[string]string),
 	}
 }
 
@@ -263,6 +262,11 @@ func (r *reader) intern(b []byte) string {
 		return s
 	}
 	s := string(b)
+	if r.strings == nil {
+		// Made on first use: most reads of a missing or short stream
+		// never intern anything.
+		r.strings = make(map[string]string)
+	}
 	r.strings[s] = s
 	return s
 }
