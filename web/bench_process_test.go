@@ -78,6 +78,25 @@ func dialCensus(tb testing.TB, dialer *websocket.Dialer, url, auth string) *webs
 	return conn
 }
 
+// readFrames reads conn's frames into one reused buffer until the
+// connection ends, handing each to fn (valid until fn returns): the
+// benchmarks' clients share the machine with the server and cost as
+// little as they can.
+func readFrames(conn *websocket.Conn, fn func(frame []byte)) {
+	var buf bytes.Buffer
+	for {
+		_, r, err := conn.NextReader()
+		if err != nil {
+			return
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			return
+		}
+		fn(buf.Bytes())
+	}
+}
+
 // reportLatencies reports the quantiles of append-to-frame latencies, one
 // per frame, after checking every client got every frame.
 func reportLatencies(b *testing.B, st *stack, latencies []time.Duration) {
@@ -205,18 +224,9 @@ func TestFrameClientsHelper(t *testing.T) {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			var buf bytes.Buffer
-			for {
-				_, r, err := conn.NextReader()
-				if err != nil {
-					return
-				}
-				buf.Reset()
-				if _, err := buf.ReadFrom(r); err != nil {
-					return
-				}
+			readFrames(conn, func(frame []byte) {
 				at := time.Now().UnixNano()
-				pos := positionOf(buf.Bytes())
+				pos := positionOf(frame)
 				arrivals[i] = append(arrivals[i], arrival{pos, at})
 				mu.Lock()
 				counts[pos]++
@@ -225,7 +235,7 @@ func TestFrameClientsHelper(t *testing.T) {
 					out.Flush()
 				}
 				mu.Unlock()
-			}
+			})
 		}()
 	}
 	fmt.Fprintln(out, "ready")

@@ -71,19 +71,10 @@ func BenchmarkAppendToFrame(b *testing.B) {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			var buf bytes.Buffer
-			for {
-				_, r, err := conn.NextReader()
-				if err != nil {
-					return
-				}
-				buf.Reset()
-				if _, err := buf.ReadFrom(r); err != nil {
-					return
-				}
-				arrivals[i] = append(arrivals[i], arrival{position: positionOf(buf.Bytes()), at: time.Now()})
+			readFrames(conn, func(frame []byte) {
+				arrivals[i] = append(arrivals[i], arrival{position: positionOf(frame), at: time.Now()})
 				current.Load().Done()
-			}
+			})
 		}()
 	}
 	acks := map[string]time.Time{}
