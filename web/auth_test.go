@@ -162,13 +162,7 @@ func TestRolesOverWebsockets(t *testing.T) {
 		}
 	})
 	t.Run("signing out closes the connections it opened, and only those", func(t *testing.T) {
-		_, token, err := st.auth.users.IssueToken(context.Background(), "setup", clinicianUser, "short-lived", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn := dialWS(t, st.http.URL, http.Header{"Authorization": {"Bearer " + token}})
-		subscribe(t, conn, "census", "")
-		expect(t, conn, "snapshot", "census")
+		_, token, conn := tokenSocket(t, st)
 		other := st.dialAs(t, clinicianUser)
 		subscribe(t, other, "census", "")
 		expect(t, other, "snapshot", "census")
@@ -180,6 +174,20 @@ func TestRolesOverWebsockets(t *testing.T) {
 		subscribe(t, other, "patient:"+php, "")
 		expect(t, other, "snapshot", "patient:"+php)
 	})
+}
+
+// tokenSocket issues a clinician a token of its own and opens a websocket
+// with it that follows the census.
+func tokenSocket(t *testing.T, st *stack) (access.Identity, string, *websocket.Conn) {
+	t.Helper()
+	issued, token, err := st.auth.users.IssueToken(context.Background(), "setup", clinicianUser, "one socket", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dialWS(t, st.http.URL, http.Header{"Authorization": {"Bearer " + token}})
+	subscribe(t, conn, "census", "")
+	expect(t, conn, "snapshot", "census")
+	return issued, token, conn
 }
 
 // expectClosed reads until the server's close frame and checks its code.
@@ -203,13 +211,7 @@ func expectClosed(t *testing.T, conn *websocket.Conn, code int) {
 // check at the next ping closes the connection.
 func TestRevokedCredentialClosesItsWebsocket(t *testing.T) {
 	st := newStack(t, func(c *Config) { c.Hub.PingInterval = 50 * time.Millisecond })
-	issued, token, err := st.auth.users.IssueToken(context.Background(), "setup", clinicianUser, "revoked elsewhere", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := dialWS(t, st.http.URL, http.Header{"Authorization": {"Bearer " + token}})
-	subscribe(t, conn, "census", "")
-	expect(t, conn, "snapshot", "census")
+	issued, _, conn := tokenSocket(t, st)
 	if err := st.auth.users.Revoke(context.Background(), "setup", clinicianUser, issued.Credential); err != nil {
 		t.Fatal(err)
 	}
