@@ -28,10 +28,11 @@ const (
 	// commands wait for the store's group commit; many rows in flight let
 	// one commit carry many of them. Every row opens a new stream, whose
 	// name lands at a random place in the store's B+tree, so a commit of
-	// more rows shares more of the pages it rewrites: 256 workers imported
-	// 20.7-23.7k rows/s here, 1,024 26-28k, 2,048 30.7-31.7k, 4,096 29k
-	// (the collector then scans too many goroutine stacks).
-	DefaultWorkers = 2048
+	// more rows shares more of the pages it rewrites. Measured back to back
+	// (BENCHMARKS.md): 256 workers 20.7-23.7k rows/s; 2,048 39-43k; 3,072
+	// 41-44.5k; 4,096 and 6,144 no better (the collector then scans too
+	// many goroutine stacks).
+	DefaultWorkers = 3072
 	// DefaultMaxProblems bounds the malformed rows listed one by one; the
 	// summary counts them all.
 	DefaultMaxProblems = 1000
