@@ -212,6 +212,12 @@ type fullReads struct {
 	count map[string]int
 }
 
+// TellsReplays passes the wrapped store's answer on.
+func (s *fullReads) TellsReplays() bool {
+	teller, ok := s.Store.(eventstore.ReplayTeller)
+	return ok && teller.TellsReplays()
+}
+
 func (s *fullReads) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
 	if opts.From.IsStart() {
 		s.mu.Lock()
@@ -273,4 +279,71 @@ func TestEventIDsAreNameBasedUUIDs(t *testing.T) {
 			t.Errorf("eventID(%q, %q, %d) = %v, want %v", tc.stream, tc.key, tc.i, got, want)
 		}
 	}
+}
+
+// opaqueStore hides the store's ReplayTeller, as the esdb adapter has none.
+type opaqueStore struct{ eventstore.Store }
+
+func TestABatchThatOpensAStreamSkipsTheRead(t *testing.T) {
+	referral := func(p domain.PatientID) []domain.PatientCommand {
+		return []domain.PatientCommand{
+			domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-2 * time.Hour)},
+			domain.CompleteIntake{Patient: p, PHQ9: 12, GAD7: 9, RecommendedLevel: domain.IOP, AgeYears: 40, At: now.Add(-time.Hour)},
+		}
+	}
+	ctx := context.Background()
+	newPatient := domain.PatientID("3b7f6a2e-9c1d-4e5f-8a7b-1c2d3e4f5a6b")
+	stream := domain.PatientStream(newPatient)
+
+	store := &fullReads{Store: memstore.New(), count: map[string]int{}}
+	t.Cleanup(func() { store.Close() })
+	svc := commands.New(store, commands.WithClock(func() time.Time { return now }))
+	res, err := svc.PatientBatch(ctx, meta("row-1"), referral(newPatient))
+	if err != nil || res.Duplicate || len(res.Events) != 2 {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	if n := store.count[stream]; n != 0 {
+		t.Errorf("a batch opening a new stream read it %d times, want none", n)
+	}
+	// The entry knows the stream it wrote: the next command reads only the tail.
+	if _, err := svc.Patient(ctx, meta("measure"), domain.RecordMeasure{Patient: newPatient, Instrument: domain.PHQ9, Score: 10, At: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.count[stream]; n != 0 {
+		t.Errorf("the stream was read from its start %d times after a blind write, want none", n)
+	}
+
+	t.Run("a retry in another process is a duplicate", func(t *testing.T) {
+		again := commands.New(store, commands.WithClock(func() time.Time { return now }))
+		before := streamLen(t, store, stream)
+		res, err := again.PatientBatch(ctx, meta("row-1"), referral(newPatient))
+		if err != nil || !res.Duplicate || len(res.Events) != 2 || res.Revision != 1 {
+			t.Fatalf("retry: %+v, %v; want a duplicate of the two events", res, err)
+		}
+		if after := streamLen(t, store, stream); after != before {
+			t.Errorf("the retry appended %d events", after-before)
+		}
+	})
+	t.Run("another request on an existing stream takes the ordinary path", func(t *testing.T) {
+		again := commands.New(store, commands.WithClock(func() time.Time { return now }))
+		before := streamLen(t, store, stream)
+		_, err := again.PatientBatch(ctx, meta("row-2"), referral(newPatient))
+		if domain.ErrorCode(err) == "" {
+			t.Fatalf("a second referral of the same person: %v, want the domain's refusal", err)
+		}
+		if after := streamLen(t, store, stream); after != before {
+			t.Errorf("the refused batch appended %d events", after-before)
+		}
+	})
+	t.Run("a store that cannot tell replays is read first", func(t *testing.T) {
+		inner := &fullReads{Store: memstore.New(), count: map[string]int{}}
+		t.Cleanup(func() { inner.Close() })
+		svc := commands.New(opaqueStore{inner}, commands.WithClock(func() time.Time { return now }))
+		if _, err := svc.PatientBatch(ctx, meta("row-1"), referral(newPatient)); err != nil {
+			t.Fatal(err)
+		}
+		if n := inner.count[stream]; n != 1 {
+			t.Errorf("read %d times, want once", n)
+		}
+	})
 }

@@ -56,7 +56,8 @@ func (s *Service) PatientBatch(ctx context.Context, m Meta, cmds []domain.Patien
 			return Result{}, &domain.InvalidError{Field: "commands", Reason: "a batch addresses one patient"}
 		}
 	}
-	return decideAndAppend[domain.Patient, domain.PatientCommand](ctx, s, stream, m, func(state *domain.Patient, now time.Time) ([]domain.Event, error) {
+	_, opens := cmds[0].(domain.Refer)
+	return decideAndAppendTo[domain.Patient, domain.PatientCommand](ctx, s, stream, m, opens, func(state *domain.Patient, now time.Time) ([]domain.Event, error) {
 		next := *state // Patient folds by assignment, so a copy is independent
 		var all []domain.Event
 		for _, c := range cmds {

@@ -77,6 +77,8 @@ type Service struct {
 	streams map[string]*list.Element // of *streamEntry, most recently used first in lru
 	lru     *list.List
 	maxLive int
+	// tellsReplays: the store reports idempotent retries (see decideAndAppendTo).
+	tellsReplays bool
 }
 
 // Option configures a Service.
@@ -94,6 +96,9 @@ func New(store eventstore.Store, opts ...Option) *Service {
 	s := &Service{store: store, now: time.Now, streams: map[string]*list.Element{}, lru: list.New(), maxLive: 4096}
 	for _, o := range opts {
 		o(s)
+	}
+	if teller, ok := store.(eventstore.ReplayTeller); ok {
+		s.tellsReplays = teller.TellsReplays()
 	}
 	return s
 }
@@ -125,6 +130,9 @@ type streamEntry struct {
 	state any
 	// revision is the last folded revision; -1 for an empty stream.
 	revision int64
+	// loaded is set once the state is known to be the stream's (read, or
+	// written from nothing).
+	loaded bool
 	// recent remembers the newest events by ID, for idempotent replies.
 	recent map[uuid.UUID]eventRecord
 	order  []uuid.UUID
@@ -201,6 +209,20 @@ func decideAndAppend[S any, C any, P interface {
 	*S
 	aggregate[C]
 }](ctx context.Context, s *Service, stream string, m Meta, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
+	return decideAndAppendTo[S, C, P](ctx, s, stream, m, false, decide)
+}
+
+// decideAndAppendTo is decideAndAppend; expectNew says the request opens
+// the stream (a referral), so on a store that tells replays (see
+// eventstore.ReplayTeller) it first decides against the empty state and
+// appends with NoStream without reading the stream: an import's rows then
+// skip a read that would find nothing. A stream that exists after all
+// fails that append and takes the ordinary path; a retry of the same
+// request is answered as the duplicate it is.
+func decideAndAppendTo[S any, C any, P interface {
+	*S
+	aggregate[C]
+}](ctx context.Context, s *Service, stream string, m Meta, expectNew bool, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
 	if m.IdempotencyKey == "" || len(m.IdempotencyKey) > maxKeyLen {
 		return Result{}, ErrInvalidKey
 	}
@@ -212,13 +234,19 @@ func decideAndAppend[S any, C any, P interface {
 	}
 	state := e.state.(P)
 	for attempt := 0; attempt < MaxAttempts; attempt++ {
-		if err := s.catchUp(ctx, stream, e, state.Evolve); err != nil {
-			return Result{}, err
-		}
-		if res, ok := e.duplicate(stream, m.IdempotencyKey); ok {
-			return res, nil
+		blind := attempt == 0 && expectNew && !e.loaded && s.tellsReplays
+		if !blind {
+			if err := s.catchUp(ctx, stream, e, state.Evolve); err != nil {
+				return Result{}, err
+			}
+			if res, ok := e.duplicate(stream, m.IdempotencyKey); ok {
+				return res, nil
+			}
 		}
 		events, err := decide(state, s.now())
+		if blind && err != nil {
+			continue // decide again against what the stream really holds
+		}
 		if err != nil {
 			return Result{}, err
 		}
@@ -240,6 +268,12 @@ func decideAndAppend[S any, C any, P interface {
 		if err != nil {
 			return Result{}, fmt.Errorf("append: %w", err)
 		}
+		if res.Replayed {
+			// Only a blind append can replay: the stream holds this
+			// request's events already. The entry stays unloaded, so the
+			// next command reads the stream.
+			return Result{Stream: stream, Revision: res.NextExpectedRevision, Position: res.Position, Events: types, Duplicate: true}, nil
+		}
 		first := res.NextExpectedRevision + 1 - uint64(len(events))
 		for i, ev := range events {
 			state.Evolve(ev)
@@ -247,7 +281,7 @@ func decideAndAppend[S any, C any, P interface {
 			// store; the last one's is what read-your-writes needs.
 			e.remember(data[i].ID, eventRecord{revision: first + uint64(i), position: res.Position, typ: types[i]})
 		}
-		e.revision = int64(res.NextExpectedRevision)
+		e.revision, e.loaded = int64(res.NextExpectedRevision), true
 		return Result{Stream: stream, Revision: res.NextExpectedRevision, Position: res.Position, Events: types}, nil
 	}
 	return Result{}, ErrConflictRetriesExhausted
@@ -265,6 +299,7 @@ func (s *Service) catchUp(ctx context.Context, stream string, e *streamEntry, ev
 		}
 		recs, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Max: catchUpPage})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			e.loaded = true
 			return nil
 		}
 		if err != nil {
@@ -281,6 +316,7 @@ func (s *Service) catchUp(ctx context.Context, stream string, e *streamEntry, ev
 			e.remember(r.ID, eventRecord{revision: r.Revision, position: r.Position, typ: r.Type})
 		}
 		if len(recs) < catchUpPage {
+			e.loaded = true
 			return nil
 		}
 	}

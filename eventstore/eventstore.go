@@ -260,6 +260,16 @@ type AppendResult struct {
 	NextExpectedRevision uint64
 	// Position is the $all position of the last event of the append.
 	Position Position
+	// Replayed is true when every event was in the stream already (an
+	// idempotent retry) and nothing was written. Only a store that is a
+	// ReplayTeller sets it; KurrentDB's protocol does not say.
+	Replayed bool
+}
+
+// ReplayTeller is a Store whose AppendResult.Replayed can be relied on.
+type ReplayTeller interface {
+	// TellsReplays reports whether Append sets AppendResult.Replayed.
+	TellsReplays() bool
 }
 
 // ReadStreamOptions select a stream read.

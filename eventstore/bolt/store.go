@@ -123,6 +123,10 @@ type Store struct {
 
 var _ eventstore.Store = (*Store)(nil)
 
+// TellsReplays implements eventstore.ReplayTeller: an idempotent retry's
+// result says it was one.
+func (s *Store) TellsReplays() bool { return true }
+
 // Open opens (creating if needed) the store kept in the data directory dir.
 // The directory holds one file, FileName, locked while the store is open.
 func Open(dir string, opts Options) (*Store, error) {

@@ -354,7 +354,9 @@ func (w *batchWriter) apply(req *request) (response, *publication, error) {
 	case streamDeleted:
 		return response{err: eventstore.ErrStreamDeleted}, nil, nil
 	case idempotent:
-		return response{result: appendResult(d.last.revision, d.last.seq)}, nil, nil
+		r := appendResult(d.last.revision, d.last.seq)
+		r.Replayed = req.kind == kindAppend && len(req.records) > 0
+		return response{result: r}, nil, nil
 	}
 	if req.kind == kindAppend && len(req.records) == 0 {
 		return w.emptyAppend(st)

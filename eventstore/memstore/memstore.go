@@ -79,6 +79,10 @@ func New() *Store {
 
 var _ eventstore.Store = (*Store)(nil)
 
+// TellsReplays implements eventstore.ReplayTeller: an idempotent retry's
+// result says it was one.
+func (s *Store) TellsReplays() bool { return true }
+
 // validStream refuses the names no stream operation accepts.
 func validStream(name string) error {
 	switch name {
@@ -133,6 +137,7 @@ func (s *Store) Append(ctx context.Context, name string, expected eventstore.Exp
 	case err != nil:
 		return eventstore.AppendResult{}, err
 	case retry != nil:
+		retry.Replayed = len(events) > 0
 		return *retry, nil
 	}
 	if len(events) == 0 {

@@ -36,6 +36,11 @@ func testIdempotency(t *testing.T, h Harness) {
 				if again.NextExpectedRevision != first.NextExpectedRevision {
 					t.Fatalf("retry NextExpectedRevision %d, want %d", again.NextExpectedRevision, first.NextExpectedRevision)
 				}
+				if teller, ok := f.store.(eventstore.ReplayTeller); ok && teller.TellsReplays() {
+					if first.Replayed || !again.Replayed {
+						t.Fatalf("Replayed: first append %t, retry %t; want false, true", first.Replayed, again.Replayed)
+					}
+				}
 				got := f.read(stream, eventstore.ReadStreamOptions{})
 				requireEvents(t, got, stream, 0, append(prior, events...))
 				written := got[tc.prior:]
