@@ -91,6 +91,7 @@ func importTEDSDFile(ctx context.Context, svc *cmds.Service, name string, worker
 	progress := newProgressLine(stderr)
 	started := time.Now()
 	var last tedsd.Progress
+	defer tedsd.BatchGC()()
 	summary, err := tedsd.Import(ctx, svc, file, tedsd.Options{
 		Workers:  workers,
 		Problems: stderr,

@@ -31,6 +31,7 @@ func BenchmarkImport(b *testing.B) {
 	if err := tedsdtest.Write(&file, tedsdtest.Options{Rows: rows, Seed: 3, Year: 2022, FirstCaseID: 1, MissingShare: 0.02}); err != nil {
 		b.Fatal(err)
 	}
+	defer BatchGC()() // as continuum import does
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()

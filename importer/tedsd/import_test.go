@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +208,26 @@ func TestImportReportsProgress(t *testing.T) {
 	last := reports[len(reports)-1]
 	if len(reports) != 4 || last.Rows != 3*progressEvery || last.Imported != 3*progressEvery || last.BytesRead != int64(file.Len()) {
 		t.Errorf("%d reports, the last %+v; want 4, the last at every row and byte", len(reports), last)
+	}
+}
+
+func TestBatchGCRaisesTheTargetAndRestoresIt(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set in the environment; BatchGC leaves it alone")
+	}
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	restore := BatchGC()
+	if got := debug.SetGCPercent(batchGCPercent); got != batchGCPercent {
+		t.Errorf("during the import GOGC = %d, want %d", got, batchGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("after the import GOGC = %d, want 100 again", got)
+	}
+	t.Setenv("GOGC", "50")
+	BatchGC()()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set by the operator, BatchGC changed the target to %d", got)
 	}
 }
