@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -78,31 +78,47 @@ func dialCensus(tb testing.TB, dialer *websocket.Dialer, url, auth string) *webs
 	return conn
 }
 
-// readFrames reads conn's frames into one reused buffer until the
-// connection ends, handing each to fn (valid until fn returns): the
+// readFrames reads conn's frames, whole, into one reused buffer until
+// the connection ends, handing each to fn (valid until fn returns): the
 // benchmarks' clients share the machine with the server and cost as
 // little as they can.
 func readFrames(conn *websocket.Conn, fn func(frame []byte)) {
-	var buf bytes.Buffer
+	buf := make([]byte, 16<<10)
 	for {
 		_, r, err := conn.NextReader()
 		if err != nil {
 			return
 		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(r); err != nil {
-			return
+		n := 0
+		for {
+			if n == len(buf) {
+				buf = append(buf, make([]byte, len(buf))...)
+			}
+			m, err := r.Read(buf[n:])
+			n += m
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return
+			}
 		}
-		fn(buf.Bytes())
+		fn(buf[:n])
 	}
 }
 
 // reportLatencies reports the quantiles of append-to-frame latencies, one
-// per frame, after checking every client got every frame.
-func reportLatencies(b *testing.B, st *stack, latencies []time.Duration) {
+// per frame and client, after checking that every client got exactly one
+// frame for each append (frames counts them by the append's commit).
+func reportLatencies(b *testing.B, st *stack, latencies []time.Duration, frames map[uint64]int) {
 	b.Helper()
-	if len(latencies) != b.N*benchClients {
+	if len(latencies) != b.N*benchClients || len(frames) != b.N {
 		b.Fatalf("%d frames for %d appends and %d clients", len(latencies), b.N, benchClients)
+	}
+	for commit, n := range frames {
+		if n != benchClients {
+			b.Fatalf("%d frames for the append at commit %d, want one per client (%d)", n, commit, benchClients)
+		}
 	}
 	slices.Sort(latencies)
 	quantile := func(q float64) float64 {
@@ -137,7 +153,7 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		b.Fatalf("client process: %q", l)
 	}
 
-	acks := map[string]int64{}
+	acks := map[uint64]int64{}
 	ctx := context.Background()
 	serverCPU := cpuTime(b)
 	b.ResetTimer()
@@ -148,9 +164,9 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pos := FormatPosition(res.Position)
-		acks[pos] = acked
-		for l := nextLine(); l != "all "+pos; l = nextLine() {
+		acks[res.Position.Commit] = acked
+		all := "all " + strconv.FormatUint(res.Position.Commit, 10)
+		for l := nextLine(); l != all; l = nextLine() {
 			if !strings.HasPrefix(l, "all ") {
 				b.Fatalf("client process: %q", l)
 			}
@@ -160,29 +176,31 @@ func BenchmarkAppendToFrameClientProcess(b *testing.B) {
 	serverCPU = cpuTime(b) - serverCPU
 	stdin.Close()
 	var latencies []time.Duration
+	frames := map[uint64]int{}
 	var clientCPU time.Duration
 	for l := nextLine(); l != "done"; l = nextLine() {
-		var pos string
+		var commit uint64
 		var at int64
 		if _, err := fmt.Sscanf(l, "cpu %d", &at); err == nil {
 			clientCPU = time.Duration(at)
 			continue
 		}
-		if _, err := fmt.Sscanf(l, "arrival %s %d", &pos, &at); err != nil {
+		if _, err := fmt.Sscanf(l, "arrival %d %d", &commit, &at); err != nil {
 			continue // an "all" line of the last iteration
 		}
-		acked, ok := acks[pos]
+		acked, ok := acks[commit]
 		if !ok {
-			b.Fatalf("a frame at %s matches no append", pos)
+			b.Fatalf("a frame at commit %d matches no append", commit)
 		}
+		frames[commit]++
 		latencies = append(latencies, time.Duration(max(at-acked, 0)))
 	}
-	reportLatencies(b, st, latencies)
+	reportLatencies(b, st, latencies, frames)
 	// The CPU each frame costs, in system calls mostly: what bounds the
 	// latency when server and clients share the machine's cores.
-	frames := float64(b.N * benchClients)
-	b.ReportMetric(float64(serverCPU.Microseconds())/frames, "server-cpu-µs/frame")
-	b.ReportMetric(float64(clientCPU.Microseconds())/frames, "client-cpu-µs/frame")
+	n := float64(b.N * benchClients)
+	b.ReportMetric(float64(serverCPU.Microseconds())/n, "server-cpu-µs/frame")
+	b.ReportMetric(float64(clientCPU.Microseconds())/n, "client-cpu-µs/frame")
 }
 
 // cpuTime is the CPU time (user and system) this process has used.
@@ -197,27 +215,33 @@ func cpuTime(tb testing.TB) time.Duration {
 
 // TestFrameClientsHelper is the client process of
 // BenchmarkAppendToFrameClientProcess: benchClients census subscribers.
-// It prints "ready" once all hold their snapshot, "all <position>" once
-// every client has the frame at a position, and, when its stdin closes,
-// one "arrival <position> <unix nanoseconds>" line per frame, "cpu <ns>"
-// (the CPU it used while the parent appended) and "done".
+// It prints "ready" once all hold their snapshot, "all <commit>" once
+// every client has the frame of the append at that commit position,
+// and, when its stdin closes, one "arrival <commit> <unix nanoseconds>"
+// line per frame and client, "cpu <ns>" (the CPU it used while the parent
+// appended) and "done". Each client reads every frame whole; what it
+// does per frame allocates nothing: the time, the commit read in place,
+// one counter shared by all clients (the parent appends only once every
+// client has the previous frame, so the count reaching a multiple of
+// benchClients means "all").
 func TestFrameClientsHelper(t *testing.T) {
 	url := os.Getenv(clientsURLEnv)
 	if url == "" {
 		t.Skip("only runs as the child of BenchmarkAppendToFrameClientProcess")
 	}
 	type arrival struct {
-		position string
-		at       int64
+		commit uint64
+		at     int64
 	}
 	out := bufio.NewWriter(os.Stdout)
-	var mu sync.Mutex
-	counts := map[string]int{}
+	var outMu sync.Mutex
+	var received atomic.Int64
 	arrivals := make([][]arrival, benchClients)
 	dialer := &websocket.Dialer{ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
 	conns := make([]*websocket.Conn, benchClients)
 	for i := range conns {
 		conns[i] = dialCensus(t, dialer, url, os.Getenv(clientsAuthEnv))
+		arrivals[i] = make([]arrival, 0, 1024)
 	}
 	var readers sync.WaitGroup
 	for i, conn := range conns {
@@ -226,15 +250,14 @@ func TestFrameClientsHelper(t *testing.T) {
 			defer readers.Done()
 			readFrames(conn, func(frame []byte) {
 				at := time.Now().UnixNano()
-				pos := positionOf(frame)
-				arrivals[i] = append(arrivals[i], arrival{pos, at})
-				mu.Lock()
-				counts[pos]++
-				if counts[pos] == benchClients {
-					fmt.Fprintf(out, "all %s\n", pos)
+				commit := commitOf(frame)
+				arrivals[i] = append(arrivals[i], arrival{commit, at})
+				if received.Add(1)%benchClients == 0 {
+					outMu.Lock()
+					fmt.Fprintf(out, "all %d\n", commit)
 					out.Flush()
+					outMu.Unlock()
 				}
-				mu.Unlock()
 			})
 		}()
 	}
@@ -247,11 +270,11 @@ func TestFrameClientsHelper(t *testing.T) {
 		c.Close()
 	}
 	readers.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+	outMu.Lock()
+	defer outMu.Unlock()
 	for _, client := range arrivals {
 		for _, a := range client {
-			fmt.Fprintf(out, "arrival %s %d\n", a.position, a.at)
+			fmt.Fprintf(out, "arrival %d %d\n", a.commit, a.at)
 		}
 	}
 	fmt.Fprintf(out, "cpu %d\n", used)

@@ -29,15 +29,22 @@ import (
 // benchClients is how many connected clients the latency benchmark holds.
 const benchClients = 1000
 
-// positionOf reads the position token of a frame without decoding it.
-func positionOf(frame []byte) string {
+// commitOf reads the commit part of a frame's position token without
+// decoding the frame or allocating; 0 if the frame has none.
+func commitOf(frame []byte) uint64 {
 	const key = `"position":"`
 	i := bytes.Index(frame, []byte(key))
 	if i < 0 {
-		return ""
+		return 0
 	}
-	rest := frame[i+len(key):]
-	return string(rest[:bytes.IndexByte(rest, '"')])
+	var commit uint64
+	for _, c := range frame[i+len(key):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		commit = commit*10 + uint64(c-'0')
+	}
+	return commit
 }
 
 // BenchmarkAppendToFrame measures, with benchClients census subscribers on
@@ -55,8 +62,8 @@ func BenchmarkAppendToFrame(b *testing.B) {
 	url := "ws" + strings.TrimPrefix(st.http.URL, "http") + "/ws"
 
 	type arrival struct {
-		position string
-		at       time.Time
+		commit uint64
+		at     time.Time
 	}
 	arrivals := make([][]arrival, benchClients)
 	var current atomic.Pointer[sync.WaitGroup]
@@ -72,12 +79,12 @@ func BenchmarkAppendToFrame(b *testing.B) {
 		go func() {
 			defer readers.Done()
 			readFrames(conn, func(frame []byte) {
-				arrivals[i] = append(arrivals[i], arrival{position: positionOf(frame), at: time.Now()})
+				arrivals[i] = append(arrivals[i], arrival{commit: commitOf(frame), at: time.Now()})
 				current.Load().Done()
 			})
 		}()
 	}
-	acks := map[string]time.Time{}
+	acks := map[uint64]time.Time{}
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -90,7 +97,7 @@ func BenchmarkAppendToFrame(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		acks[FormatPosition(res.Position)] = acked
+		acks[res.Position.Commit] = acked
 		wg.Wait()
 	}
 	b.StopTimer()
@@ -100,16 +107,18 @@ func BenchmarkAppendToFrame(b *testing.B) {
 	readers.Wait()
 
 	var latencies []time.Duration
+	frames := map[uint64]int{}
 	for _, client := range arrivals {
 		for _, a := range client {
-			acked, ok := acks[a.position]
+			acked, ok := acks[a.commit]
 			if !ok {
-				b.Fatalf("a frame at %s matches no append", a.position)
+				b.Fatalf("a frame at commit %d matches no append", a.commit)
 			}
+			frames[a.commit]++
 			latencies = append(latencies, max(a.at.Sub(acked), 0))
 		}
 	}
-	reportLatencies(b, st, latencies)
+	reportLatencies(b, st, latencies, frames)
 }
 
 // idleClients is how many clients the memory benchmark holds.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash/maphash"
@@ -97,8 +98,10 @@ type HubStats struct {
 	Clients, Subscriptions int64
 	// Dropped counts connections dropped because their send buffer was full.
 	Dropped uint64
-	// Renders counts views rendered; Frames counts frames queued to connections.
-	Renders, Frames uint64
+	// Renders counts views rendered; Frames counts frames sent to
+	// connections; Queued counts those of them the socket did not take at
+	// once, which went (whole or in part) through the connection's writer.
+	Renders, Frames, Queued uint64
 }
 
 // Hub pushes views to websocket subscribers. One goroutine owns every
@@ -129,8 +132,10 @@ type Hub struct {
 
 	clients, subscriptions      atomic.Int64
 	dropped, renders, frameSent atomic.Uint64
+	frameQueued                 atomic.Uint64
 
 	// Owned by the run goroutine.
+	direct      *directWriter
 	members     map[*wsClient]struct{}
 	subscribers map[string]map[*wsClient]struct{}
 }
@@ -163,6 +168,7 @@ func NewHub(views Views, log *slog.Logger, opts HubOptions) *Hub {
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 		pending:     map[string]struct{}{},
+		direct:      newDirectWriter(),
 		members:     map[*wsClient]struct{}{},
 		subscribers: map[string]map[*wsClient]struct{}{},
 	}
@@ -222,6 +228,7 @@ func (h *Hub) Stats() HubStats {
 		Dropped:       h.dropped.Load(),
 		Renders:       h.renders.Load(),
 		Frames:        h.frameSent.Load(),
+		Queued:        h.frameQueued.Load(),
 	}
 }
 
@@ -282,14 +289,42 @@ func (h *Hub) drop(c *wsClient) {
 	h.dropped.Add(1)
 }
 
-// deliver queues a frame for a client without waiting.
-func (h *Hub) deliver(c *wsClient, frame *websocket.PreparedMessage) {
+// deliver sends a frame to a client without waiting. When nothing is
+// queued for the client, the hub writes the frame to the socket itself, in
+// one non-blocking system call: a broadcast then costs one write per
+// client and no goroutine wake-ups, and runs on one core, leaving the
+// others to the rest of the server. What the socket does not take at once
+// (the client is slow, or the connection is not a plain socket) goes to
+// the client's writer goroutine, whose queue keeps the frames in order; a
+// client whose queue is full is dropped, never waited for.
+func (h *Hub) deliver(c *wsClient, frame *wireFrame) {
 	if frame == nil {
 		return
 	}
+	h.frameSent.Add(1)
+	if c.queued.Load() == 0 && c.raw != nil && c.wmu.TryLock() {
+		written, err := h.direct.write(c.raw, frame.bytes)
+		c.wmu.Unlock()
+		if err != nil {
+			// The peer is gone: its reader will notice too; forget it now.
+			h.remove(c)
+			c.conn.Close()
+			return
+		}
+		if written == len(frame.bytes) {
+			return
+		}
+		if written > 0 {
+			// The rest of the frame must be the next bytes on the wire:
+			// it is the first thing queued, and the writer sends it
+			// before anything else.
+			frame = &wireFrame{bytes: frame.bytes[written:]}
+		}
+	}
+	h.frameQueued.Add(1)
+	c.queued.Add(1)
 	select {
 	case c.send <- frame:
-		h.frameSent.Add(1)
 	default:
 		h.drop(c)
 	}
@@ -389,7 +424,7 @@ func (h *Hub) flush() {
 			h.log.Warn("websocket view failed", slog.String("topic_kind", topicKind(topic)), slog.String("error", err.Error()))
 			continue
 		}
-		var frame *websocket.PreparedMessage
+		var frame *wireFrame
 		sum := viewSum(data)
 		for c := range subs {
 			if last := c.topics[topic]; last.pos == pos && (last.sum == 0 || last.sum == sum) {
@@ -421,10 +456,10 @@ func topicKind(topic string) string {
 }
 
 // viewFrame builds a snapshot or update frame around already-rendered view
-// data. It is prepared once (JSON and websocket framing) however many
+// data. It is encoded once (JSON and websocket framing) however many
 // subscribers receive it, and each connection writes the same bytes.
-func viewFrame(kind, topic string, pos eventstore.Position, data []byte) *websocket.PreparedMessage {
-	return prepare(viewJSON(kind, topic, pos, data))
+func viewFrame(kind, topic string, pos eventstore.Position, data []byte) *wireFrame {
+	return textFrame(viewJSON(kind, topic, pos, data))
 }
 
 // viewJSON wraps view data in the frame's JSON. Topics are canonical
@@ -443,25 +478,41 @@ func viewJSON(kind, topic string, pos eventstore.Position, data []byte) []byte {
 	return b
 }
 
-// prepare frames a text message for every connection to write as is.
-// Framing into memory does not fail for a text message; should it ever,
-// the frame is nil and deliver sends nothing rather than crash the hub.
-func prepare(msg []byte) *websocket.PreparedMessage {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		return nil
+// wireFrame is an encoded websocket frame, shared by every connection it
+// goes to (a pointer, so a connection's queue holds 8 bytes a frame).
+type wireFrame struct{ bytes []byte }
+
+// textFrame encodes msg as one websocket text frame from a server (RFC
+// 6455 section 5.2: final, unmasked, uncompressed; the upgrader offers no
+// compression), ready to be written to any connection as is.
+func textFrame(msg []byte) *wireFrame {
+	const finText = 0x80 | websocket.TextMessage
+	n := len(msg)
+	var b []byte
+	switch {
+	case n < 126:
+		b = make([]byte, 2, 2+n)
+		b[0], b[1] = finText, byte(n)
+	case n <= 0xffff:
+		b = make([]byte, 4, 4+n)
+		b[0], b[1] = finText, 126
+		binary.BigEndian.PutUint16(b[2:], uint16(n))
+	default:
+		b = make([]byte, 10, 10+n)
+		b[0], b[1] = finText, 127
+		binary.BigEndian.PutUint64(b[2:], uint64(n))
 	}
-	return pm
+	return &wireFrame{bytes: append(b, msg...)}
 }
 
 // errorFrame tells a client why its message or subscription was refused,
 // with the same code and message the HTTP API would give.
-func errorFrame(topic string, err error) *websocket.PreparedMessage {
+func errorFrame(topic string, err error) *wireFrame {
 	_, detail := describeError(err)
 	b, _ := json.Marshal(struct {
 		Type  string      `json:"type"`
 		Topic string      `json:"topic,omitempty"`
 		Error errorDetail `json:"error"`
 	}{Type: "error", Topic: topic, Error: detail})
-	return prepare(b)
+	return textFrame(b)
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -520,5 +522,106 @@ func TestSilentPeerIsDisconnected(t *testing.T) {
 	})
 	if c := hub.Stats().Clients; c != 1 {
 		t.Errorf("%d clients, want the reading peer still connected", c)
+	}
+}
+
+// A client that stops reading leaves a frame part written by the hub: the
+// rest of it, and every frame after it, go through the connection's
+// writer and arrive whole and in order, a pong owed meanwhile goes out
+// between two frames, and once the client has caught up frames are
+// written at once again.
+func TestPartWrittenFramesArriveWholeAndInOrder(t *testing.T) {
+	views := &memoryViews{}
+	views.set([]byte(`{"n":0}`), 1)
+	hub, ts := hubServer(t, views, HubOptions{SendBuffer: 16})
+	conn := dialWS(t, ts.URL, nil)
+	subscribe(t, conn, "census", "")
+	expect(t, conn, "snapshot", "census")
+	var pongs atomic.Int32
+	conn.SetPongHandler(func(string) error { pongs.Add(1); return nil })
+
+	// The client does not read: views of a megabyte soon fill the socket
+	// buffers of both ends, and one is part written.
+	pad := strings.Repeat("x", 1<<20)
+	updates := 0
+	update := func() {
+		updates++
+		views.set([]byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, updates, pad)), uint64(updates+1))
+		hub.Changed(projections.CensusTopic)
+		eventually(t, "the update sent", func() bool { return hub.Stats().Frames == uint64(updates+1) })
+	}
+	for hub.Stats().Queued == 0 {
+		if updates == 64 {
+			t.Fatal("64 MiB sent to a client that does not read, and no frame was part written")
+		}
+		update()
+	}
+	// The server answers this ping while a frame is part written.
+	if err := conn.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(frameWait)); err != nil {
+		t.Fatal(err)
+	}
+	queuedBefore := hub.Stats().Queued
+	for range 3 {
+		update()
+	}
+	if q := hub.Stats().Queued - queuedBefore; q != 3 {
+		t.Fatalf("%d of 3 frames after a part-written one went through the writer", q)
+	}
+	for n := 1; n <= updates; n++ {
+		f := expect(t, conn, "update", "census")
+		var view struct {
+			N   int
+			Pad string
+		}
+		if err := json.Unmarshal(f.Data, &view); err != nil {
+			t.Fatal(err)
+		}
+		if view.N != n || view.Pad != pad {
+			t.Fatalf("update %d: got n=%d and %d bytes of padding", n, view.N, len(view.Pad))
+		}
+	}
+	// Caught up: the next frame does not wait in the queue.
+	queued := hub.Stats().Queued
+	views.set([]byte(`{"n":"last"}`), uint64(updates+2))
+	hub.Changed(projections.CensusTopic)
+	if f := expect(t, conn, "update", "census"); string(f.Data) != `{"n":"last"}` {
+		t.Fatalf("last update %s", f.Data)
+	}
+	if canWriteNow && hub.Stats().Queued != queued {
+		t.Errorf("a frame to a client that had caught up was queued")
+	}
+	// The pong came between two frames (or the client would have failed
+	// reading), by the time the last one did.
+	if p := pongs.Load(); p != 1 {
+		t.Errorf("%d pongs, want 1", p)
+	}
+}
+
+// Frames of every length form of RFC 6455 section 5.2 (7-bit, 16-bit and
+// 64-bit lengths), at the edges, reach a real client whole.
+func TestFrameLengthForms(t *testing.T) {
+	views := &memoryViews{}
+	views.set([]byte(`{}`), 1)
+	hub, ts := hubServer(t, views, HubOptions{})
+	conn := dialWS(t, ts.URL, nil)
+	subscribe(t, conn, "census", "")
+	expect(t, conn, "snapshot", "census")
+	for i, size := range []int{125, 126, 127, 0xffff, 0x10000} {
+		pos := eventstore.Position{Commit: uint64(i + 2), Prepare: uint64(i + 2)}
+		overhead := len(viewJSON("update", projections.CensusTopic, pos, nil))
+		data := []byte(`"` + strings.Repeat("y", size-overhead-2) + `"`)
+		if n := len(viewJSON("update", projections.CensusTopic, pos, data)); n != size {
+			t.Fatalf("message of %d bytes, want %d", n, size)
+		}
+		views.set(data, pos.Commit)
+		hub.Changed(projections.CensusTopic)
+		conn.SetReadDeadline(time.Now().Add(frameWait))
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if len(msg) != size || !bytes.HasSuffix(msg, append(data, '}')) {
+			t.Fatalf("%d bytes: read %d", size, len(msg))
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,8 +20,23 @@ import (
 // (and closed by it); topics maps each followed topic to the last view
 // sent, and is touched only by the hub goroutine.
 type wsClient struct {
-	conn   *websocket.Conn
-	send   chan *websocket.PreparedMessage
+	conn *websocket.Conn
+	// raw reaches the socket under conn for the hub's non-blocking
+	// writes; nil when the connection is not a plain socket.
+	raw syscall.RawConn
+	// send queues encoded frames (or the rest of one the socket took in
+	// part) for the writer goroutine.
+	send chan *wireFrame
+	// queued counts frames handed to send and not yet written: the hub
+	// adds, the writer subtracts once the frame is on the wire, under wmu.
+	queued atomic.Int32
+	// wmu is held by whoever writes to the connection, so frames never
+	// interleave: the writer goroutine, the hub writing directly (only
+	// when nothing is queued), or the reader answering a ping.
+	wmu sync.Mutex
+	// owed is a pong that could not be written at once because frames
+	// were queued; the writer sends it after the next one. Guarded by wmu.
+	owed   []byte
 	topics map[string]sentView
 	// session is the connection's sign-in: its gate decides whether the
 	// user may follow a topic (run on the reader goroutine, so its audit
@@ -108,7 +125,12 @@ func (h *Hub) serveWS(upgrader *websocket.Upgrader, w http.ResponseWriter, r *ht
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &wsClient{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendBuffer), topics: map[string]sentView{}, session: session}
+	c := &wsClient{conn: conn, send: make(chan *wireFrame, h.opts.SendBuffer), topics: map[string]sentView{}, session: session}
+	if sc, ok := conn.NetConn().(syscall.Conn); ok && canWriteNow {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
 	select {
 	case h.register <- c:
 	case <-h.done:
@@ -138,6 +160,14 @@ func (h *Hub) readPump(c *wsClient) {
 	extend := func() { c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait)) }
 	extend()
 	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	// Pongs and close replies go out between frames, never inside one.
+	c.conn.SetPingHandler(func(data string) error {
+		return c.control(websocket.PongMessage, []byte(data), h.opts.WriteWait)
+	})
+	c.conn.SetCloseHandler(func(code int, _ string) error {
+		c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), h.opts.WriteWait)
+		return nil
+	})
 	for {
 		kind, msg, err := c.conn.ReadMessage()
 		if err != nil {
@@ -196,39 +226,101 @@ func parseClientMessage(kind int, msg []byte) hubRequest {
 	return req
 }
 
-// writePump writes queued frames and pings. It exits when the hub closes
-// the send channel (saying goodbye first) or a write fails.
+// control writes a control frame now or, if frames are queued (one may
+// be part written), has the writer send a pong after the next one; a
+// close reply is then left to the writer's goodbye, which follows the
+// frames queued once the reader gives up on the connection.
+func (c *wsClient) control(kind int, data []byte, wait time.Duration) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.queued.Load() > 0 {
+		if kind == websocket.PongMessage {
+			c.owed = controlFrame(kind, data)
+		}
+		return nil
+	}
+	err := c.conn.WriteControl(kind, data, time.Now().Add(wait))
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil
+	}
+	return err
+}
+
+// controlFrame encodes a control frame from a server (payloads of control
+// frames are at most 125 bytes).
+func controlFrame(kind int, data []byte) []byte {
+	return append([]byte{0x80 | byte(kind), byte(len(data))}, data...)
+}
+
+// writeQueued writes a queued frame (or the rest of one) to the socket,
+// then any control frame owed, waiting at most wait. The caller holds wmu.
+func (c *wsClient) writeQueued(frame *wireFrame, wait time.Duration) error {
+	nc := c.conn.NetConn()
+	nc.SetWriteDeadline(time.Now().Add(wait))
+	if _, err := nc.Write(frame.bytes); err != nil {
+		return err
+	}
+	if c.owed != nil {
+		owed := c.owed
+		c.owed = nil
+		if _, err := nc.Write(owed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePump writes the frames the hub queued and pings. It exits when the
+// hub closes the send channel (saying goodbye first) or a write fails.
 func (h *Hub) writePump(c *wsClient) {
 	ticker := time.NewTicker(h.opts.PingInterval)
 	defer func() {
 		ticker.Stop()
 		c.conn.Close()
 	}()
+	// pingDue is a ping put off because a frame was part written.
+	pingDue := false
 	for {
 		select {
 		case frame, ok := <-c.send:
-			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
+			c.wmu.Lock()
 			if !ok {
 				goodbye := websocket.FormatCloseMessage(websocket.CloseGoingAway, "")
 				if c.ended {
 					goodbye = websocket.FormatCloseMessage(websocket.ClosePolicyViolation, sessionEndedReason)
 				}
-				c.conn.WriteMessage(websocket.CloseMessage, goodbye)
+				c.conn.WriteControl(websocket.CloseMessage, goodbye, time.Now().Add(h.opts.WriteWait))
+				c.wmu.Unlock()
 				return
 			}
-			if err := c.conn.WritePreparedMessage(frame); err != nil {
+			err := c.writeQueued(frame, h.opts.WriteWait)
+			c.queued.Add(-1)
+			if err == nil && pingDue {
+				pingDue = false
+				err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opts.WriteWait))
+			}
+			c.wmu.Unlock()
+			if err != nil {
 				h.leave(c)
 				return
 			}
 		case <-ticker.C:
 			if c.session.check != nil && errors.Is(c.session.check(), errSessionEnded) {
-				c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
-				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, sessionEndedReason))
+				// The close frame goes out unless frames are queued (then
+				// the connection just closes).
+				c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, sessionEndedReason), h.opts.WriteWait)
 				h.leave(c)
 				return
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			c.wmu.Lock()
+			var err error
+			if c.queued.Load() > 0 {
+				pingDue = true
+			} else {
+				err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opts.WriteWait))
+			}
+			c.wmu.Unlock()
+			if err != nil {
 				h.leave(c)
 				return
 			}
