@@ -38,4 +38,13 @@ func TestClinicalTime(t *testing.T) {
 	if msg := err.Error(); contains(msg, "202") || contains(msg, "0202") {
 		t.Errorf("refusal %q echoes the value", msg)
 	}
+	// Nor does the refusal of a time ahead of now.
+	ahead := time.Date(2031, 7, 9, 8, 7, 6, 0, time.UTC)
+	_, err = clinicalTime(ahead, now)
+	if ErrorCode(err) != CodeOccurredInFuture {
+		t.Fatalf("a time ahead of now: %v, want %s", err, CodeOccurredInFuture)
+	}
+	if msg := err.Error(); contains(msg, "2031") || contains(msg, "07-09") {
+		t.Errorf("refusal %q echoes the value", msg)
+	}
 }

@@ -91,9 +91,10 @@ type FutureError struct {
 	Now time.Time
 }
 
-// Error renders the refusal for people; it never names a patient.
+// Error renders the refusal for people; it never names a patient, nor
+// echoes the refused time (At is there for callers).
 func (e *FutureError) Error() string {
-	return "occurred at " + e.At.UTC().Format(time.RFC3339) + ", which is after now (" + e.Now.UTC().Format(time.RFC3339) + ")"
+	return "occurred after now (" + e.Now.UTC().Format(time.RFC3339) + "): facts may be backdated, never recorded ahead"
 }
 
 // Code returns "occurred_in_future".

@@ -156,6 +156,9 @@ func (s GroupSpec) Validate() error {
 	if len(s.Modules) > 0 && s.CycleStart.IsZero() {
 		return &InvalidError{Field: "cycleStart", Reason: "a group with modules needs the start date of its first cycle"}
 	}
+	if !s.CycleStart.IsZero() && s.CycleStart.Time().Before(EarliestClinicalTime) {
+		return &InvalidError{Field: "cycleStart", Reason: "a cycle start before 1900 is not plausible"}
+	}
 	if s.Entry == EntryModuleStart && len(s.Modules) == 0 {
 		return &InvalidError{Field: "entry", Reason: "module_start entry needs modules"}
 	}

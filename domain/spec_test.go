@@ -91,6 +91,8 @@ func TestGroupSpecValidate(t *testing.T) {
 		{"weekly slot with a week", func(s *GroupSpec) { s.Slots[0].WeekOfMonth = 2 }, "slots[0]"},
 		{"module without weeks", func(s *GroupSpec) { s.Modules[1].Weeks = 0 }, "modules[1]"},
 		{"modules without a cycle start", func(s *GroupSpec) { s.CycleStart = Date{} }, "cycleStart"},
+		{"a cycle start before 1900", func(s *GroupSpec) { s.CycleStart = Date{1899, time.December, 31} }, "cycleStart"},
+		{"a cycle start with a mistyped year", func(s *GroupSpec) { s.CycleStart = Date{202, time.September, 1} }, "cycleStart"},
 		{"module-start entry without modules", func(s *GroupSpec) { s.Modules = nil }, "entry"},
 		{"no entry policy", func(s *GroupSpec) { s.Entry = 0 }, "entry"},
 		{"bad prerequisite", func(s *GroupSpec) { s.Requirements.Prerequisites = []Prerequisite{{Group: ""}} }, "requirements.prerequisites[0]"},

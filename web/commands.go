@@ -222,8 +222,10 @@ func (p *fieldParser) personal(name, dob, contact string, now time.Time) *privac
 		switch {
 		case err != nil:
 			p.fail("dateOfBirth", "dateOfBirth must be YYYY-MM-DD")
-		case d.After(now):
+		case d.After(now.Add(24 * time.Hour)): // a day ahead: the client's calendar day may be ahead of UTC
 			p.fail("dateOfBirth", "dateOfBirth is in the future")
+		case d.Before(domain.EarliestClinicalTime):
+			p.fail("dateOfBirth", "a dateOfBirth before 1900 is not plausible")
 		}
 	}
 	return &privacy.Personal{Name: name, DateOfBirth: dob, Contact: contact}

@@ -42,8 +42,13 @@ func decodeCommand(w http.ResponseWriter, r *http.Request, dst any) error {
 		return badRequest("invalid_utf8", "", "the request body is not valid UTF-8")
 	}
 	// It does the same with an escaped lone UTF-16 surrogate ("\ud800").
-	if loneSurrogate(body) {
-		return badRequest("invalid_utf8", "", "the request body escapes a lone UTF-16 surrogate, which is no character")
+	if at := loneSurrogate(body); at >= 0 {
+		field := fieldAt(body, at)
+		what := "the request body"
+		if field != "" {
+			what = field
+		}
+		return badRequest("invalid_utf8", field, what+" escapes a lone UTF-16 surrogate, which is no character")
 	}
 	// A command is one JSON object; encoding/json would take null (and
 	// leave dst empty) as if it were {}.
@@ -217,11 +222,16 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Write([]byte{'\n'})
 }
 
-// loneSurrogate reports whether a JSON text escapes a UTF-16 surrogate
-// that is not half of a pair (\uD800-\uDBFF followed by \uDC00-\uDFFF).
-// Backslashes occur only inside strings, so a scan of escapes suffices.
-func loneSurrogate(b []byte) bool {
-	for i := 0; i < len(b); i++ {
+// loneSurrogate answers the offset of the first escape of a UTF-16
+// surrogate that is not half of a pair (\uD800-\uDBFF followed by
+// \uDC00-\uDFFF), or -1. Backslashes occur only inside strings, so a scan
+// of escapes suffices; a body without one is passed over at memchr speed.
+func loneSurrogate(b []byte) int {
+	first := bytes.IndexByte(b, '\\')
+	if first < 0 {
+		return -1
+	}
+	for i := first; i < len(b); i++ {
 		if b[i] != '\\' || i+1 >= len(b) {
 			continue
 		}
@@ -232,23 +242,98 @@ func loneSurrogate(b []byte) bool {
 		r, ok := hex4(b[i+2:])
 		switch {
 		case !ok:
-			return false // malformed: the JSON decoder will say so
+			return -1 // malformed: the JSON decoder will say so
 		case r >= 0xDC00 && r <= 0xDFFF:
-			return true
+			return i
 		case r >= 0xD800 && r <= 0xDBFF:
 			if i+11 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
-				return true
+				return i
 			}
 			low, ok := hex4(b[i+8:])
 			if !ok || low < 0xDC00 || low > 0xDFFF {
-				return true
+				return i
 			}
 			i += 11
 		default:
 			i += 5
 		}
 	}
-	return false
+	return -1
+}
+
+// fieldAt names the member of a JSON text whose string value holds byte
+// offset at, as a path ("name", "slots[0].day"), or "" when the text does
+// not parse that far or the offset is in a member's name (then the
+// enclosing member is named, "" at the top). It decodes the text again, so
+// it is for refusals only.
+func fieldAt(b []byte, at int) string {
+	type level struct {
+		array   bool
+		index   int    // of the next element, in an array
+		key     string // of the current member, in an object
+		wantKey bool
+	}
+	var stack []level
+	name := func(depth int) string {
+		var sb strings.Builder
+		for _, l := range stack[:depth] {
+			if l.array {
+				sb.WriteString("[" + strconv.Itoa(l.index) + "]")
+				continue
+			}
+			if sb.Len() > 0 {
+				sb.WriteByte('.')
+			}
+			sb.WriteString(l.key)
+		}
+		return sb.String()
+	}
+	// done moves the innermost level past the value just read.
+	done := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		holds := int64(at) >= start && int64(at) < dec.InputOffset()
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].wantKey {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:n-1]
+				done()
+				continue
+			}
+			if holds {
+				return name(n - 1)
+			}
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].wantKey = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, level{wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, level{array: true})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+		default:
+			if holds {
+				return name(len(stack))
+			}
+			done()
+		}
+	}
 }
 
 // hex4 reads four hex digits.
