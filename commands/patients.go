@@ -2,9 +2,12 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/continuum-care/continuum/domain"
+	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/privacy"
 )
 
@@ -47,31 +50,115 @@ func (s *Service) Patient(ctx context.Context, m Meta, c domain.PatientCommand) 
 // events in one atomic append: an import row becomes a whole episode or
 // nothing. A refusal of any command refuses the batch.
 func (s *Service) PatientBatch(ctx context.Context, m Meta, cmds []domain.PatientCommand) (Result, error) {
+	stream, err := batchStream(cmds)
+	if err != nil {
+		return Result{}, err
+	}
+	_, opens := cmds[0].(domain.Refer)
+	return s.patientBatch(ctx, stream, m, cmds, opens)
+}
+
+// batchStream is the one stream a batch addresses.
+func batchStream(cmds []domain.PatientCommand) (string, error) {
 	if len(cmds) == 0 {
-		return Result{}, &domain.InvalidError{Field: "commands", Reason: "empty batch"}
+		return "", &domain.InvalidError{Field: "commands", Reason: "empty batch"}
 	}
 	stream := cmds[0].StreamName()
 	for _, c := range cmds[1:] {
 		if c.StreamName() != stream {
-			return Result{}, &domain.InvalidError{Field: "commands", Reason: "a batch addresses one patient"}
+			return "", &domain.InvalidError{Field: "commands", Reason: "a batch addresses one patient"}
 		}
 	}
-	_, opens := cmds[0].(domain.Refer)
-	return decideAndAppendTo[domain.Patient, domain.PatientCommand](ctx, s, stream, m, opens, func(state *domain.Patient, now time.Time) ([]domain.Event, error) {
-		next := *state // Patient folds by assignment, so a copy is independent
-		var all []domain.Event
-		for _, c := range cmds {
-			events, err := next.Decide(c, now)
-			if err != nil {
-				return nil, err
-			}
-			for _, e := range events {
-				next.Evolve(e)
-			}
-			all = append(all, events...)
-		}
-		return all, nil
+	return stream, nil
+}
+
+// patientBatch is PatientBatch on stream; expectNew as for decideAndAppendTo.
+func (s *Service) patientBatch(ctx context.Context, stream string, m Meta, cmds []domain.PatientCommand, expectNew bool) (Result, error) {
+	return decideAndAppendTo[domain.Patient, domain.PatientCommand](ctx, s, stream, m, expectNew, func(state *domain.Patient, now time.Time) ([]domain.Event, error) {
+		return decideBatch(*state, cmds, now) // Patient folds by assignment, so the copy is independent
 	})
+}
+
+// decideBatch decides cmds in order from state, each against the state
+// the previous ones leave, and answers all their events.
+func decideBatch(state domain.Patient, cmds []domain.PatientCommand, now time.Time) ([]domain.Event, error) {
+	all := make([]domain.Event, 0, len(cmds)+1)
+	for _, c := range cmds {
+		events, err := state.Decide(c, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range events {
+			state.Evolve(e)
+		}
+		all = append(all, events...)
+	}
+	return all, nil
+}
+
+// OpeningBatch is a patient batch that opens its stream (its first command
+// is a referral), decided and encoded by PrepareOpening ahead of its
+// append by AppendOpening.
+type OpeningBatch struct {
+	stream string
+	meta   Meta
+	cmds   []domain.PatientCommand
+	// data and types are the events decided against the empty stream; nil
+	// when that decision failed, or the batch does not open its stream.
+	data  []eventstore.EventData
+	types []string
+}
+
+// PrepareOpening decides cmds against an empty stream and encodes their
+// events, without the store and without the service's cache or locks, so
+// that many batches (an import's rows) can be prepared in parallel while
+// earlier ones wait for their commit. Whatever it finds, AppendOpening
+// then gives the answer PatientBatch would: the decision here is only a
+// guess that the stream does not exist yet, checked by the store. An
+// error is a batch that addresses no single stream or carries a bad key.
+func (s *Service) PrepareOpening(m Meta, cmds []domain.PatientCommand) (*OpeningBatch, error) {
+	if m.IdempotencyKey == "" || len(m.IdempotencyKey) > maxKeyLen {
+		return nil, ErrInvalidKey
+	}
+	stream, err := batchStream(cmds)
+	if err != nil {
+		return nil, err
+	}
+	b := &OpeningBatch{stream: stream, meta: m, cmds: cmds}
+	if _, opens := cmds[0].(domain.Refer); !opens || !s.tellsReplays {
+		return b, nil // AppendOpening takes the ordinary path
+	}
+	var empty domain.Patient
+	events, err := decideBatch(empty, cmds, s.now())
+	if err != nil || len(events) == 0 {
+		return b, nil // decided again against what the stream holds
+	}
+	if b.data, b.types, err = encode(stream, m, events); err != nil {
+		b.data, b.types = nil, nil
+	}
+	return b, nil
+}
+
+// AppendOpening appends a batch PrepareOpening decided, expecting no
+// stream: one atomic append, or nothing. If the stream holds these events
+// already (the same idempotency key), the result is a duplicate and
+// nothing is written, as the store's idempotent append by event ID tells.
+// If the stream exists otherwise, or the decision against the empty stream
+// failed, the batch runs as PatientBatch runs it, against what the stream
+// holds. A prepared batch is appended once; it does not pass through the
+// service's cache, whose entries read the stream again when next used.
+func (s *Service) AppendOpening(ctx context.Context, b *OpeningBatch) (Result, error) {
+	if b.data == nil {
+		return s.patientBatch(ctx, b.stream, b.meta, b.cmds, false)
+	}
+	res, err := s.store.Append(ctx, b.stream, eventstore.NoStream, b.data...)
+	switch {
+	case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+		return s.patientBatch(ctx, b.stream, b.meta, b.cmds, false)
+	case err != nil:
+		return Result{}, fmt.Errorf("append: %w", err)
+	}
+	return Result{Stream: b.stream, Revision: res.NextExpectedRevision, Position: res.Position, Events: b.types, Duplicate: res.Replayed}, nil
 }
 
 // Program executes a program command (create, change).

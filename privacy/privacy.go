@@ -45,14 +45,38 @@ type Sealed struct {
 var keysBucket = []byte("keys")
 
 // KeyStore holds one data key per person in a bbolt file. It is safe for
-// concurrent use.
+// concurrent use. A new key is durable (written and synced) before Seal
+// returns data sealed with it; the keys that concurrent Seal calls create
+// share one transaction and one fsync (group commit), so many new people
+// at once (an import, a busy intake line) do not queue for a sync each.
 type KeyStore struct {
 	path string
-	mu   sync.Mutex
+	// file is held shared by every use of db and exclusively by Forget,
+	// which replaces db when it compacts the file and must not interleave
+	// with a key being read, created or cached.
+	file sync.RWMutex
 	db   *bolt.DB
+	// mu guards cache.
+	mu sync.Mutex
 	// cache avoids a read transaction per decryption on hot views.
 	cache map[string]cipher.AEAD
+	// writes guards pending and writing, the group commit of new keys.
+	writes  sync.Mutex
+	pending []*keyWrite
+	writing bool
 }
+
+// keyWrite is a new key waiting for the group commit.
+type keyWrite struct {
+	subject string
+	// key is the key to store; after the commit, the subject's key in the
+	// file (another caller's, if it created the subject's key first).
+	key  []byte
+	done chan error
+}
+
+// errLead tells a waiting keyWrite that it is to commit the next group.
+var errLead = errors.New("lead the next commit")
 
 // OpenKeyStore opens (creating if needed) the key file at path.
 func OpenKeyStore(path string) (*KeyStore, error) {
@@ -75,8 +99,8 @@ func OpenKeyStore(path string) (*KeyStore, error) {
 
 // Close closes the key file.
 func (k *KeyStore) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.file.Lock()
+	defer k.file.Unlock()
 	return k.db.Close()
 }
 
@@ -122,9 +146,11 @@ func (k *KeyStore) Open(s Sealed) (Personal, error) {
 // Forget destroys subject's key, then rewrites the key file so the freed
 // page holding the key is not left behind on disk.
 func (k *KeyStore) Forget(subject string) error {
+	k.file.Lock()
+	defer k.file.Unlock()
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	delete(k.cache, subject)
+	k.mu.Unlock()
 	if err := k.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(keysBucket).Delete([]byte(subject))
 	}); err != nil {
@@ -143,7 +169,7 @@ func (k *KeyStore) Forgotten(subject string) (bool, error) {
 }
 
 // compact copies the live keys into a fresh file and replaces the old one.
-// Called with k.mu held.
+// Called with k.file held exclusively.
 func (k *KeyStore) compact() error {
 	tmp := k.path + ".compact"
 	os.Remove(tmp)
@@ -177,15 +203,20 @@ func (k *KeyStore) compact() error {
 	return nil
 }
 
+// aead returns subject's cipher, creating and storing its key if create
+// is set and it has none.
 func (k *KeyStore) aead(subject string, create bool) (cipher.AEAD, error) {
 	if subject == "" {
 		return nil, errors.New("key store: empty subject")
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if a, ok := k.cache[subject]; ok {
+	a, ok := k.cache[subject]
+	k.mu.Unlock()
+	if ok {
 		return a, nil
 	}
+	k.file.RLock()
+	defer k.file.RUnlock()
 	var key []byte
 	err := k.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(keysBucket).Get([]byte(subject)); v != nil {
@@ -204,9 +235,7 @@ func (k *KeyStore) aead(subject string, create bool) (cipher.AEAD, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if err := k.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(keysBucket).Put([]byte(subject), key)
-		}); err != nil {
+		if key, err = k.store(subject, key); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
@@ -214,10 +243,65 @@ func (k *KeyStore) aead(subject string, create bool) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
+	if a, err = cipher.NewGCM(block); err != nil {
 		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if cached, ok := k.cache[subject]; ok {
+		return cached, nil
 	}
 	k.cache[subject] = a
 	return a, nil
+}
+
+// store writes subject's new key and returns once it is synced to disk,
+// answering the key the file holds for subject (the one given, or one a
+// concurrent call stored first). Calls arriving while a commit is under
+// way wait for it and then commit together: the first of them leads the
+// next commit, for all that are waiting by then. Called with k.file held
+// shared.
+func (k *KeyStore) store(subject string, key []byte) ([]byte, error) {
+	w := &keyWrite{subject: subject, key: key, done: make(chan error, 1)}
+	k.writes.Lock()
+	k.pending = append(k.pending, w)
+	if k.writing {
+		k.writes.Unlock()
+		if err := <-w.done; err != errLead {
+			return w.key, err
+		}
+		k.writes.Lock() // lead: k.writing is still set for us
+	}
+	k.writing = true
+	group := k.pending
+	k.pending = nil
+	k.writes.Unlock()
+
+	err := k.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(keysBucket)
+		for _, g := range group {
+			if v := b.Get([]byte(g.subject)); v != nil {
+				g.key = append([]byte(nil), v...) // created by a call before it
+				continue
+			}
+			if err := b.Put([]byte(g.subject), g.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	k.writes.Lock()
+	if len(k.pending) > 0 {
+		k.pending[0].done <- errLead
+	} else {
+		k.writing = false
+	}
+	k.writes.Unlock()
+	for _, g := range group {
+		if g != w {
+			g.done <- err
+		}
+	}
+	return w.key, err
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -89,4 +92,101 @@ func TestForgetErasesAndLeavesNoKeyOnDisk(t *testing.T) {
 	if bytes.Contains(raw, key) {
 		t.Fatal("key file still holds p1's key bytes after Forget")
 	}
+}
+
+// sealConcurrently seals Personal{Name: subject} for each subject, all at
+// once, and returns the sealed blobs in order.
+func sealConcurrently(t testing.TB, ks *KeyStore, subjects []string) []Sealed {
+	out := make([]Sealed, len(subjects))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(subjects))
+	for i, subject := range subjects {
+		wg.Go(func() {
+			s, err := ks.Seal(subject, Personal{Name: subject})
+			if err != nil {
+				errs <- err
+			}
+			out[i] = s
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestConcurrentSealsKeepOneKeyAPersonThatSurvivesAReopen(t *testing.T) {
+	ks, path := openTestStore(t)
+	var subjects []string
+	for i := range 200 {
+		subjects = append(subjects, "p"+strconv.Itoa(i))
+	}
+	// The same person sealed many times at once gets one key.
+	for range 50 {
+		subjects = append(subjects, "same")
+	}
+	sealed := sealConcurrently(t, ks, subjects)
+	if err := ks.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, err := OpenKeyStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	for i, s := range sealed {
+		if got, err := reopened.Open(s); err != nil || got.Name != subjects[i] {
+			t.Fatalf("blob %d of %s after a reopen: %+v, %v", i, subjects[i], got, err)
+		}
+	}
+}
+
+func TestForgetWhileOthersAreSealed(t *testing.T) {
+	ks, _ := openTestStore(t)
+	gone, err := ks.Seal("gone", Personal{Name: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for i := range 100 {
+		subjects = append(subjects, "p"+strconv.Itoa(i))
+	}
+	var sealed []Sealed
+	var wg sync.WaitGroup
+	wg.Go(func() { sealed = sealConcurrently(t, ks, subjects) })
+	if err := ks.Forget("gone"); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if _, err := ks.Open(gone); !errors.Is(err, ErrErased) {
+		t.Errorf("Open of a forgotten person: %v, want ErrErased", err)
+	}
+	for i, s := range sealed {
+		if got, err := ks.Open(s); err != nil || got.Name != subjects[i] {
+			t.Fatalf("blob of %s: %+v, %v", subjects[i], got, err)
+		}
+	}
+}
+
+// BenchmarkSealNewPeople seals the data of a new person (a key created and
+// synced) from many goroutines at once, as referrals arriving together do.
+func BenchmarkSealNewPeople(b *testing.B) {
+	ks, err := OpenKeyStore(filepath.Join(b.TempDir(), "keys.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ks.Close()
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ks.Seal("p"+strconv.FormatInt(next.Add(1), 10), Personal{Name: "N"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "seals/s")
 }

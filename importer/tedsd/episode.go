@@ -190,14 +190,14 @@ type step struct {
 
 // steps are the episode's commands in the order they are executed.
 func (e Episode) steps() []step {
-	steps := []step{
-		{"refer", domain.Refer{Patient: e.Patient, Source: domain.SourceOther, At: e.Referred}},
-		{"intake", domain.CompleteIntake{
+	steps := append(make([]step, 0, 5),
+		step{"refer", domain.Refer{Patient: e.Patient, Source: domain.SourceOther, At: e.Referred}},
+		step{"intake", domain.CompleteIntake{
 			Patient: e.Patient, RecommendedLevel: e.Level, ScoresUnknown: true,
 			AgeYears: e.AgeYears, AgeUnknown: !e.AgeKnown, At: e.Intake,
 		}},
-		{"admit", domain.Admit{Patient: e.Patient, Program: e.Program, Level: e.Level, SourceSetting: e.Setting, At: e.Admitted}},
-	}
+		step{"admit", domain.Admit{Patient: e.Patient, Program: e.Program, Level: e.Level, SourceSetting: e.Setting, At: e.Admitted}},
+	)
 	switch {
 	case e.MoveTo == 0:
 	case e.MoveTo.LessIntensiveThan(e.Level):
@@ -206,4 +206,14 @@ func (e Episode) steps() []step {
 		steps = append(steps, step{"move", domain.StepUp{Patient: e.Patient, To: e.MoveTo, Program: e.Program, At: e.Moved}})
 	}
 	return append(steps, step{"discharge", domain.Discharge{Patient: e.Patient, Reason: e.Reason, StayUnknown: !e.StayKnown, At: e.Discharged}})
+}
+
+// commands are the commands of the episode's steps, in order: referral,
+// intake, admission, the level change if any, discharge.
+func (e Episode) commands() []domain.PatientCommand {
+	cmds := make([]domain.PatientCommand, 0, 5)
+	for _, s := range e.steps() {
+		cmds = append(cmds, s.cmd)
+	}
+	return cmds
 }

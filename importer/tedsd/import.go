@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -26,18 +27,30 @@ type Commander interface {
 
 // Defaults of Options.
 const (
-	// DefaultWorkers is how many rows are imported at once. Each row's
-	// commands wait for the store's group commit; many rows in flight let
-	// one commit carry many of them. Every row opens a new stream, whose
-	// name lands at a random place in the store's B+tree, so a commit of
-	// more rows shares more of the pages it rewrites. Measured back to back
-	// (BENCHMARKS.md): 256 workers 20.7-23.7k rows/s; 2,048 39-43k; 3,072
-	// 41-44.5k; 4,096 and 6,144 no better (the collector then scans too
-	// many goroutine stacks).
-	DefaultWorkers = 3072
+	// DefaultWorkers is how many rows are imported at once: rows whose
+	// append waits for the store's group commit. Many rows in flight let one
+	// commit carry many of them, and with more rows in flight than one
+	// commit takes (the embedded store's holds up to 16,384 events, 3,600
+	// to 4,000 rows), the next commit's rows are decided, encoded and queued
+	// while the store writes the last. Measured back to back on 2 cores
+	// (BENCHMARKS.md), medians of 50,000-row imports: 4,096 in flight 56k
+	// and 60k rows/s, 8,192 59k and 61k, 16,384 56k and 65k (a shared,
+	// noisy disk); 8,192 keeps a commit's worth in reserve as the store
+	// grows and its commits slow down.
+	DefaultWorkers = 8192
 	// DefaultMaxProblems bounds the malformed rows listed one by one; the
 	// summary counts them all.
 	DefaultMaxProblems = 1000
+	// sortWindow is how many rows are read ahead and sorted by patient
+	// stream before they are imported. Patient IDs are hashes, so the
+	// streams of rows in file order land all over the store's B+tree of
+	// stream names, and a commit of 4,000 rows rewrites a page of it for
+	// almost every row; a commit of rows from a sorted window covers a
+	// slice of the names and rewrites a fraction of those pages. A window
+	// holds about 10 MB. The first windows are smaller, so that the
+	// import starts at once; the store is small then, and so is the gain.
+	sortWindow      = 1 << 15
+	firstSortWindow = 1 << 13
 	// progressEvery is how many rows pass between progress reports.
 	progressEvery = 2048
 )
@@ -104,10 +117,29 @@ func (s Summary) WriteTo(w io.Writer) (int64, error) {
 // errAborted marks rows left undone because the import stopped early.
 var errAborted = errors.New("import stopped")
 
+// opener is a Commander that decides a batch opening a stream ahead of its
+// append; *commands.Service is one. Import then decides and encodes rows on
+// a few goroutines while many more wait for their appends' commits, so the
+// store's writer finds the next commit's rows ready when it ends one.
+type opener interface {
+	PrepareOpening(m commands.Meta, cmds []domain.PatientCommand) (*commands.OpeningBatch, error)
+	AppendOpening(ctx context.Context, b *commands.OpeningBatch) (commands.Result, error)
+}
+
 // Import reads a TEDS-D file and imports each valid row as one episode
-// through cmd, rows in parallel. A malformed row is reported to
-// opts.Problems with its line and reason and skipped whole; a failure of
-// the store stops the import and is returned with the summary so far.
+// through cmd, rows in parallel. A row's events (referral, intake,
+// admission, level change, discharge) are one atomic append, so a crash or
+// a refusal never leaves half an episode; a row whose events are in the
+// store already appends nothing and counts as already imported. A
+// malformed or refused row is reported to opts.Problems with its line and
+// reason and skipped whole; a failure of the store stops the import and is
+// returned with the summary so far. Memory stays constant: at most Workers
+// rows (and a few hundred more queued) are held at once.
+//
+// When cmd is a *commands.Service (see opener), rows are decided and
+// encoded by one goroutine per processor and appended by Workers
+// goroutines, each waiting for its append's commit; otherwise each of
+// Workers goroutines runs PatientBatch for one row at a time.
 func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Summary, error) {
 	workers := cmp.Or(opts.Workers, DefaultWorkers)
 	maxProblems := cmp.Or(opts.MaxProblems, DefaultMaxProblems)
@@ -124,12 +156,13 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 	defer cancel()
 
 	var (
-		mu       sync.Mutex
-		summary  = Summary{SkippedBy: map[string]int{}}
-		listed   int
-		failure  error
-		imported atomic.Int64
-		skipped  atomic.Int64
+		mu        sync.Mutex
+		summary   = Summary{SkippedBy: map[string]int{}}
+		listed    int
+		failure   error
+		fresh     atomic.Int64
+		duplicate atomic.Int64
+		skipped   atomic.Int64
 	)
 	skip := func(rowErr *RowError) {
 		skipped.Add(1)
@@ -147,53 +180,121 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			listed++
 		}
 	}
-	episodes := make(chan Episode, 2*workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for e := range episodes {
-				fresh, err := importEpisode(ctx, cmd, e)
-				var rowErr *RowError
-				switch {
-				case errors.As(err, &rowErr):
-					skip(rowErr)
-				case err != nil:
-					mu.Lock()
-					if failure == nil {
-						failure = fmt.Errorf("line %d: %w", e.Line, err)
-					}
-					mu.Unlock()
-					cancel()
-				default:
-					imported.Add(1)
-					mu.Lock()
-					if fresh {
-						summary.Imported++
-					} else {
-						summary.AlreadyImported++
-					}
-					mu.Unlock()
-				}
+	// settle counts the outcome of one row's batch.
+	settle := func(line int, res commands.Result, err error) {
+		var rowErr *RowError
+		switch {
+		case domain.ErrorCode(err) != "":
+			skip(&RowError{Line: line, Field: "row", Problem: "refused", Detail: domain.ErrorCode(err)})
+		case errors.As(err, &rowErr):
+			skip(rowErr)
+		case err != nil:
+			mu.Lock()
+			if failure == nil {
+				failure = fmt.Errorf("line %d: %w", line, err)
 			}
-		}()
+			mu.Unlock()
+			cancel()
+		case res.Duplicate:
+			duplicate.Add(1)
+		default:
+			fresh.Add(1)
+		}
+	}
+	episodes := make(chan Episode, 256)
+	var wg sync.WaitGroup
+	if o, ok := cmd.(opener); ok {
+		// Each prepared row is appended by a goroutine of its own, which
+		// ends once the row is counted: a commit readies thousands of them
+		// at once, and the store's writer, queued behind them for a
+		// processor, waits least if each has little left to do.
+		inFlight := make(chan struct{}, workers)
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for e := range episodes {
+					b, err := o.PrepareOpening(episodeMeta(e), e.commands())
+					if err != nil {
+						settle(e.Line, commands.Result{}, err)
+						continue
+					}
+					select {
+					case inFlight <- struct{}{}:
+					case <-ctx.Done():
+						settle(e.Line, commands.Result{}, ctx.Err())
+						continue
+					}
+					wg.Add(1)
+					go func(line int) {
+						defer wg.Done()
+						res, err := o.AppendOpening(ctx, b)
+						settle(line, res, err)
+						<-inFlight
+					}(e.Line)
+				}
+			}()
+		}
+	} else {
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for e := range episodes {
+					res, err := cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
+					settle(e.Line, res, err)
+				}
+			}()
+		}
 	}
 	var rows int64
 	report := func() {
 		if opts.Progress != nil {
-			opts.Progress(Progress{Rows: rows, BytesRead: reader.BytesRead(), Imported: imported.Load(), Skipped: skipped.Load()})
+			opts.Progress(Progress{Rows: rows, BytesRead: reader.BytesRead(), Imported: fresh.Load() + duplicate.Load(), Skipped: skipped.Load()})
 		}
 	}
-	readErr := func() error {
+	// The reader plans rows into windows of sortWindow episodes, sorted by
+	// patient stream; feed hands them to the workers in that order.
+	windows := make(chan []Episode, 1)
+	go func() {
 		defer close(episodes)
+		for window := range windows {
+			for _, e := range window {
+				select {
+				case episodes <- e:
+				case <-ctx.Done():
+				}
+			}
+		}
+	}()
+	readErr := func() error {
+		defer close(windows)
+		var window []Episode
+		size := firstSortWindow
+		flush := func() bool {
+			if len(window) == 0 {
+				return true
+			}
+			slices.SortFunc(window, func(a, b Episode) int { return cmp.Compare(a.Patient, b.Patient) })
+			select {
+			case windows <- window:
+				window, size = nil, min(2*size, sortWindow)
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
 			row, err := reader.Next()
 			if errors.Is(err, io.EOF) {
+				if !flush() {
+					return errAborted
+				}
 				return nil
 			}
 			var rowErr *RowError
 			if err != nil && !errors.As(err, &rowErr) {
+				flush()
 				return fmt.Errorf("reading line %d: %w", reader.line, err)
 			}
 			rows++
@@ -203,12 +304,13 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			if rowErr == nil {
 				var e Episode
 				if e, err = Plan(row, lastYear); err == nil {
-					select {
-					case episodes <- e:
-						continue
-					case <-ctx.Done():
+					if window == nil {
+						window = make([]Episode, 0, size)
+					}
+					if window = append(window, e); len(window) == size && !flush() {
 						return errAborted
 					}
+					continue
 				}
 				errors.As(err, &rowErr)
 			}
@@ -218,6 +320,8 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 	wg.Wait()
 	report()
 	summary.Rows = int(rows)
+	summary.Imported = int(fresh.Load())
+	summary.AlreadyImported = int(duplicate.Load())
 	switch {
 	case failure != nil:
 		return summary, failure
@@ -227,26 +331,12 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 	return summary, ctx.Err()
 }
 
-// importEpisode appends an episode's events (referral, intake, admission,
-// level change, discharge) in one atomic append, so a crash or a refusal
-// never leaves half an episode. fresh reports whether it appended events
-// (rather than finding them from an earlier import). A refusal by the
-// domain is a *RowError.
-func importEpisode(ctx context.Context, cmd Commander, e Episode) (fresh bool, err error) {
+// episodeMeta is the metadata of an episode's batch: its idempotency key
+// (and correlation ID) derive from DISYR and CASEID, and its clinical times
+// are estimates.
+func episodeMeta(e Episode) commands.Meta {
 	key := episodeKey(e.Year, e.CaseID)
-	steps := e.steps()
-	cmds := make([]domain.PatientCommand, len(steps))
-	for i, s := range steps {
-		cmds[i] = s.cmd
-	}
-	res, err := cmd.PatientBatch(ctx, commands.Meta{IdempotencyKey: key, CorrelationID: key, Estimated: true}, cmds)
-	if code := domain.ErrorCode(err); code != "" {
-		return false, &RowError{Line: e.Line, Field: "row", Problem: "refused", Detail: code}
-	}
-	if err != nil {
-		return false, err
-	}
-	return !res.Duplicate, nil
+	return commands.Meta{IdempotencyKey: key, CorrelationID: key, Estimated: true}
 }
 
 // BatchGC raises the garbage collector's target for a batch import and

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,5 +230,127 @@ func TestBatchGCRaisesTheTargetAndRestoresIt(t *testing.T) {
 	BatchGC()()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC set by the operator, BatchGC changed the target to %d", got)
+	}
+}
+
+// failingStore is an embedded store (it tells replays, so Import decides
+// rows ahead of their appends) whose first append fails.
+type failingStore struct {
+	*memstore.Store
+	failed atomic.Bool
+}
+
+func (f *failingStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if f.failed.CompareAndSwap(false, true) {
+		return eventstore.AppendResult{}, errDiskFull
+	}
+	return f.Store.Append(ctx, stream, expected, events...)
+}
+
+func TestAFailedPipelinedAppendStopsTheImportAndTheNextRunCompletesIt(t *testing.T) {
+	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n"
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	store := &failingStore{Store: mem}
+	svc := commands.New(store, commands.WithClock(func() time.Time { return clock }))
+	_, err := Import(context.Background(), svc, strings.NewReader(file), Options{Workers: 4, Now: func() time.Time { return clock }})
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("error %v, want the store's failure on line 2", err)
+	}
+	if n := countAll(t, store); n != 0 {
+		t.Fatalf("%d events after the failure, want none", n)
+	}
+	s := importFile(t, svc, []byte(file), nil)
+	if s.Imported != 1 || s.AlreadyImported != 0 {
+		t.Errorf("summary %+v, want the row imported", s)
+	}
+	if n := countAll(t, store); n != 4 {
+		t.Errorf("%d events, want referral, intake, admission, discharge", n)
+	}
+}
+
+// hiddenReplays is a store that does not say it tells replays, as the
+// EventStoreDB client: Import runs each row through PatientBatch.
+type hiddenReplays struct{ eventstore.Store }
+
+func TestImportOnAStoreThatDoesNotTellReplays(t *testing.T) {
+	var file bytes.Buffer
+	if err := tedsdtest.Write(&file, tedsdtest.Options{Rows: 200, Seed: 5, Year: 2022, FirstCaseID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, mem := newService(t)
+	store := hiddenReplays{mem}
+	svc := func() *commands.Service {
+		return commands.New(store, commands.WithClock(func() time.Time { return clock }))
+	}
+	first := importFile(t, svc(), file.Bytes(), nil)
+	events := countAll(t, store)
+	second := importFile(t, svc(), file.Bytes(), nil)
+	if first.Imported != 200 || second.AlreadyImported != 200 || second.Imported != 0 {
+		t.Errorf("summaries %+v and %+v, want 200 rows imported, then found", first, second)
+	}
+	if n := countAll(t, store); n != events || events < 4*200 {
+		t.Errorf("%d events after the first import, %d after the second", events, n)
+	}
+}
+
+func TestARowWhosePatientExistsIsDecidedAgainstTheStream(t *testing.T) {
+	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n2,2022,6,6,1,20\n"
+	svc, store := newService(t)
+	// Patient 1 was referred before, under another request: the row's
+	// referral is refused by the domain, and the row writes nothing.
+	ctx := context.Background()
+	refer := domain.Refer{Patient: PatientID(2022, 1), Source: domain.SourceOther, At: clock.AddDate(-3, 0, 0)}
+	if _, err := svc.Patient(ctx, commands.Meta{IdempotencyKey: "earlier"}, refer); err != nil {
+		t.Fatal(err)
+	}
+	var problems bytes.Buffer
+	s := importFile(t, commands.New(store, commands.WithClock(func() time.Time { return clock })), []byte(file), &problems)
+	if s.Imported != 1 || s.Skipped != 1 || !strings.Contains(problems.String(), "line 2: row refused") {
+		t.Errorf("summary %+v, problems %q; want line 2 refused, line 3 imported", s, problems.String())
+	}
+	if n := countAll(t, store); n != 1+4 {
+		t.Errorf("%d events, want the earlier referral and line 3's four", n)
+	}
+}
+
+// failingAt is an embedded store whose n-th append fails.
+type failingAt struct {
+	*memstore.Store
+	n, appends atomic.Int64
+}
+
+func (f *failingAt) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if f.appends.Add(1) == f.n.Load() {
+		return eventstore.AppendResult{}, errDiskFull
+	}
+	return f.Store.Append(ctx, stream, expected, events...)
+}
+
+func TestAnImportOfManySortedWindowsStoppedMidwayCompletesOnTheNextRun(t *testing.T) {
+	rows := firstSortWindow + 2*firstSortWindow + 1000 // three windows
+	var file bytes.Buffer
+	if err := tedsdtest.Write(&file, tedsdtest.Options{Rows: rows, Seed: 9, Year: 2022, FirstCaseID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	store := &failingAt{Store: mem}
+	store.n.Store(int64(rows / 2))
+	svc := commands.New(store, commands.WithClock(func() time.Time { return clock }))
+	first, err := Import(context.Background(), svc, bytes.NewReader(file.Bytes()), Options{Workers: 64, Now: func() time.Time { return clock }})
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("error %v, want the store's failure", err)
+	}
+	if first.Imported == 0 || first.Imported >= rows {
+		t.Fatalf("first run imported %d of %d rows, want it stopped midway", first.Imported, rows)
+	}
+	second := importFile(t, svc, file.Bytes(), nil)
+	if second.Imported+second.AlreadyImported != rows || second.AlreadyImported != first.Imported {
+		t.Errorf("second run %+v after a first that imported %d, want the rest of %d rows imported", second, first.Imported, rows)
+	}
+	third := importFile(t, svc, file.Bytes(), nil)
+	if third.AlreadyImported != rows || third.Imported != 0 {
+		t.Errorf("third run %+v, want every row found", third)
 	}
 }
