@@ -2,6 +2,7 @@ package esdb_test
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -140,6 +141,80 @@ func BenchmarkReadAllPages(b *testing.B) {
 			if seen != b.N {
 				b.Fatalf("read %d events, want %d", seen, b.N)
 			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkReplayWire measures reading $all in pages of 4,096 events
+// through the adapter and the wire server, from a memstore filled directly
+// beforehand, so that only the read path is timed (and profiled).
+func BenchmarkReplayWire(b *testing.B) {
+	backing := memstore.New()
+	b.Cleanup(func() { _ = backing.Close() })
+	const total, batch = 200_000, 100
+	for i := 0; i < total; i += batch {
+		events := make([]eventstore.EventData, batch)
+		for j := range events {
+			events[j] = event(i + j)
+			events[j].Data = fmt.Appendf(nil, `{"patientId":"%08d-aaaa-bbbb-cccc-dddddddddddd","sessionId":"%08d","attended":true,"note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`, i, j)
+		}
+		if _, err := backing.Append(b.Context(), fmt.Sprintf("replay-%d", i/batch), eventstore.NoStream, events...); err != nil {
+			b.Fatalf("append: %v", err)
+		}
+	}
+	s := openStore(b, serve(b, backing, "127.0.0.1:0").connectionString())
+	b.ResetTimer()
+	read := 0
+	for read < b.N {
+		from := eventstore.Start
+		for read < b.N {
+			page, err := s.ReadAll(b.Context(), eventstore.ReadAllOptions{From: from, Max: 4096})
+			if err != nil {
+				b.Fatal(err)
+			}
+			read += len(page)
+			if len(page) < 4096 {
+				break
+			}
+			from = page[len(page)-1].Position
+		}
+	}
+	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppendBatchWire measures 8 writers appending 100 events per call,
+// each to its own stream, through the adapter and the wire server: the
+// batch append workload of continuum bench.
+func BenchmarkAppendBatchWire(b *testing.B) {
+	for _, backing := range backings {
+		b.Run(backing.name, func(b *testing.B) {
+			s := benchStore(b, backing.open)
+			const writers, batch = 8, 100
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					events := make([]eventstore.EventData, batch)
+					expected := eventstore.NoStream
+					for next.Add(batch) <= int64(b.N)+batch-1 {
+						for j := range events {
+							events[j] = event(j)
+							events[j].Data = fmt.Appendf(events[j].Data[:0], `{"patientId":"%08d-aaaa-bbbb-cccc-dddddddddddd","sessionId":"%08d","attended":true,"note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`, w, j)
+						}
+						res, err := s.Append(b.Context(), fmt.Sprintf("batch-%d", w), expected, events...)
+						if err != nil {
+							b.Errorf("append: %v", err)
+							return
+						}
+						expected = eventstore.Exact(res.NextExpectedRevision)
+					}
+				}()
+			}
+			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}

@@ -120,11 +120,20 @@ func readAllOnce(ctx context.Context, c *esdbclient.Client, direction esdbclient
 	return drain(rs, max, keep)
 }
 
+// maxPrealloc bounds the events drain makes room for before it has seen
+// any: a read asking for millions may find few.
+const maxPrealloc = 4096
+
 // drain collects the events of a read that keep accepts (all if keep is
 // nil), at most max of them (0: no limit), and ends the read.
 func drain(rs *esdbclient.ReadStream, max uint64, keep func(*eventstore.RecordedEvent) bool) ([]eventstore.RecordedEvent, error) {
 	defer rs.Close()
 	var out []eventstore.RecordedEvent
+	if max > 0 && keep == nil {
+		// A replay reads full pages: growing the slice event by event
+		// would copy each page about twice over.
+		out = make([]eventstore.RecordedEvent, 0, min(max, maxPrealloc))
+	}
 	for max == 0 || uint64(len(out)) < max {
 		resolved, err := rs.Recv()
 		if errors.Is(err, io.EOF) {

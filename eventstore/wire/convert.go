@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
@@ -156,39 +155,6 @@ func proposalSize(e eventstore.EventData) int {
 // Unix epoch. Computed from seconds so that no time.Time overflows.
 func dotNetTicks(t time.Time) int64 {
 	return t.Unix()*int64(time.Second/100) + int64(t.Nanosecond()/100)
-}
-
-// recordedEventToProto encodes e with the metadata the v4 client insists on
-// (it exits the process when "created" is missing).
-func recordedEventToProto(e *eventstore.RecordedEvent, uuidAsString bool) *streams.ReadResp_ReadEvent {
-	contentType := e.ContentType
-	if contentType == "" {
-		contentType = eventstore.ContentTypeJSON
-	}
-	data, metadata := e.Data, e.Metadata
-	if data == nil {
-		data = []byte{}
-	}
-	if metadata == nil {
-		metadata = []byte{}
-	}
-	return &streams.ReadResp_ReadEvent{
-		Event: &streams.ReadResp_ReadEvent_RecordedEvent{
-			Id:               uuidToProto(e.ID, uuidAsString),
-			StreamIdentifier: streamIdentifier(e.Stream),
-			StreamRevision:   e.Revision,
-			PreparePosition:  e.Position.Prepare,
-			CommitPosition:   e.Position.Commit,
-			Metadata: map[string]string{
-				metadataType:        e.Type,
-				metadataContentType: contentType,
-				metadataCreated:     strconv.FormatInt(dotNetTicks(e.Created), 10),
-			},
-			CustomMetadata: metadata,
-			Data:           data,
-		},
-		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: e.Position.Commit},
-	}
 }
 
 // defaultSearchWindow is KurrentDB's page size for filtered reads, which is

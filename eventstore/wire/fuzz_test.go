@@ -1,11 +1,13 @@
 package wire
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -50,14 +52,48 @@ func FuzzReadRequest(f *testing.F) {
 }
 
 // FuzzAppendRequest feeds arbitrary AppendReq messages to the decoding of
-// append options and proposed events.
+// append options and proposed events, and checks the codec's fast decoding
+// of proposed events against the protobuf codec's: whatever it accepts must
+// decode to the same event, and whatever it leaves to the protobuf codec
+// must come out as the protobuf codec decodes it.
 func FuzzAppendRequest(f *testing.F) {
+	id := uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+	for _, req := range []*streams.AppendReq{
+		appendOptions("patient-1"),
+		proposal(structuredID(id), jsonMetadata("Referred"), []byte(`{"a":1}`)),
+		proposal(structuredID(id), map[string]string{"type": "T", "content-type": "application/octet-stream", "other": "x"}, nil),
+		proposal(uuidToProto(id, true), jsonMetadata("Referred"), []byte(`{}`)),
+		proposal(structuredID(id), map[string]string{"type": "T"}, nil),
+		proposal(structuredID(uuid.Nil), jsonMetadata("T"), nil),
+	} {
+		data, err := proto.Marshal(req)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	c := newCodec()
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast appendMessage
+		fastErr := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, &fast)
+
 		var req streams.AppendReq
 		if err := proto.Unmarshal(data, &req); err != nil {
+			if fastErr == nil && fast.req == nil {
+				t.Fatalf("the fast path accepted what protobuf refuses (%v): %+v", err, fast.event)
+			}
 			return
 		}
+		if fastErr != nil {
+			t.Fatalf("the codec refused what protobuf accepts: %v", fastErr)
+		}
+		if fast.req != nil && !proto.Equal(fast.req, &req) {
+			t.Fatalf("the codec decoded %v, protobuf %v", fast.req, &req)
+		}
 		if options := req.GetOptions(); options != nil {
+			if fast.req == nil {
+				t.Fatal("the fast path took append options")
+			}
 			if _, err := streamNameOf(options.GetStreamIdentifier()); err != nil && status.Code(err) != codes.InvalidArgument {
 				t.Fatalf("stream refusal %v, want InvalidArgument", err)
 			}
@@ -65,23 +101,38 @@ func FuzzAppendRequest(f *testing.F) {
 				t.Fatalf("expected revision refusal %v, want InvalidArgument", err)
 			}
 		}
-		if proposed := req.GetProposedMessage(); proposed != nil {
-			event, err := eventFromProposal(proposed)
-			if err != nil {
-				if status.Code(err) != codes.InvalidArgument {
-					t.Fatalf("event refusal %v, want InvalidArgument", err)
-				}
-				return
+		proposed := req.GetProposedMessage()
+		if proposed == nil {
+			if fast.req == nil {
+				t.Fatalf("the fast path decoded an event from a message without one: %+v", fast.event)
 			}
-			if event.ID == uuid.Nil || event.Type == "" {
-				t.Fatalf("accepted event %+v without an id or a type", event)
+			return
+		}
+		event, err := eventFromProposal(proposed)
+		if err != nil {
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("event refusal %v, want InvalidArgument", err)
 			}
-			if event.Type != proposed.GetMetadata()[metadataType] || event.ContentType != proposed.GetMetadata()[metadataContentType] {
-				t.Fatalf("event %+v does not carry the proposed type and content type", event)
+			if fast.req == nil {
+				t.Fatalf("the fast path accepted an event the server refuses (%v): %+v", err, fast.event)
 			}
-			back, err := uuidFromProto(uuidToProto(event.ID, false))
-			if err != nil || back != event.ID {
-				t.Fatalf("id %v does not survive encoding: %v, %v", event.ID, back, err)
+			return
+		}
+		if event.ID == uuid.Nil || event.Type == "" {
+			t.Fatalf("accepted event %+v without an id or a type", event)
+		}
+		if event.Type != proposed.GetMetadata()[metadataType] || event.ContentType != proposed.GetMetadata()[metadataContentType] {
+			t.Fatalf("event %+v does not carry the proposed type and content type", event)
+		}
+		back, err := uuidFromProto(uuidToProto(event.ID, false))
+		if err != nil || back != event.ID {
+			t.Fatalf("id %v does not survive encoding: %v, %v", event.ID, back, err)
+		}
+		if fast.req == nil {
+			got := fast.event
+			if got.ID != event.ID || got.Type != event.Type || got.ContentType != event.ContentType ||
+				!bytes.Equal(got.Data, event.Data) || !bytes.Equal(got.Metadata, event.Metadata) {
+				t.Fatalf("the fast path decoded %+v, protobuf %+v", got, event)
 			}
 		}
 	})

@@ -141,6 +141,8 @@ func NewServer(store eventstore.Store, opts ...Option) *Server {
 		// One proposed event is one message; leave room for the largest
 		// event an append may carry plus its envelope.
 		grpc.MaxRecvMsgSize(max(4<<20, cfg.maxAppendSize+64<<10)),
+		// Events read are encoded without the generated messages.
+		grpc.ForceServerCodecV2(newCodec()),
 	}
 	if cfg.creds != nil {
 		serverOptions = append(serverOptions, grpc.Creds(cfg.creds))

@@ -49,21 +49,24 @@ func (s *streamsService) Append(call streams.Streams_AppendServer) error {
 
 	var events []eventstore.EventData
 	size := 0
+	var msg appendMessage
 	for {
-		msg, err := call.Recv()
+		err := call.RecvMsg(&msg)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		proposal := msg.GetProposedMessage()
-		if proposal == nil {
-			return invalidArgument("after its options an append carries only proposed messages")
-		}
-		event, err := eventFromProposal(proposal)
-		if err != nil {
-			return err
+		event := msg.event
+		if msg.req != nil {
+			proposal := msg.req.GetProposedMessage()
+			if proposal == nil {
+				return invalidArgument("after its options an append carries only proposed messages")
+			}
+			if event, err = eventFromProposal(proposal); err != nil {
+				return err
+			}
 		}
 		if size += proposalSize(event); size > s.server.maxAppendSize {
 			return errMaxAppendSize(s.server.maxAppendSize)
@@ -154,6 +157,7 @@ func (s *streamsService) Read(req *streams.ReadReq, call streams.Streams_ReadSer
 func (s *streamsService) readStream(r readRequest, call streams.Streams_ReadServer) error {
 	ctx := call.Context()
 	from, remaining := r.streamFrom, r.count
+	msg := eventMessage{uuidAsString: r.uuidAsString}
 	if remaining == 0 {
 		// KurrentDB still tells whether the stream exists.
 		_, err := s.server.store.ReadStream(ctx, r.stream, eventstore.ReadStreamOptions{Direction: r.direction, From: from, Max: 1})
@@ -166,7 +170,8 @@ func (s *streamsService) readStream(r readRequest, call streams.Streams_ReadServ
 			return s.endStreamRead(err, r.stream, call)
 		}
 		for i := range events {
-			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Event{Event: recordedEventToProto(&events[i], r.uuidAsString)}}); err != nil {
+			msg.event = &events[i]
+			if err := call.SendMsg(&msg); err != nil {
 				return err
 			}
 		}
@@ -210,6 +215,7 @@ func (s *streamsService) endStreamRead(err error, stream string, call streams.St
 func (s *streamsService) readAll(r readRequest, call streams.Streams_ReadServer) error {
 	ctx := call.Context()
 	from, remaining := r.allFrom, r.count
+	msg := eventMessage{uuidAsString: r.uuidAsString}
 	exclusive := r.direction == eventstore.Backwards && from != eventstore.End
 	for remaining > 0 {
 		page := min(remaining, readPageSize)
@@ -228,7 +234,8 @@ func (s *streamsService) readAll(r readRequest, call streams.Streams_ReadServer)
 			if exclusive && events[i].Position == start {
 				continue
 			}
-			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Event{Event: recordedEventToProto(&events[i], r.uuidAsString)}}); err != nil {
+			msg.event = &events[i]
+			if err := call.SendMsg(&msg); err != nil {
 				return err
 			}
 			from = events[i].Position

@@ -50,27 +50,29 @@ func (s *streamsService) subscribe(r readRequest, call streams.Streams_ReadServe
 		return s.subscriptionEnded(err, name, call)
 	}
 
+	event := eventMessage{uuidAsString: r.uuidAsString}
 	for {
 		msg, err := sub.Recv()
 		if err != nil {
 			return s.subscriptionEnded(err, name, call)
 		}
-		resp := subscriptionMessageToProto(msg, r)
-		if resp == nil {
-			continue
+		if msg.Event != nil {
+			event.event = msg.Event
+			err = call.SendMsg(&event)
+		} else if resp := subscriptionMessageToProto(msg, r); resp != nil {
+			err = call.Send(resp)
 		}
-		if err := call.Send(resp); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 }
 
-// subscriptionMessageToProto encodes one delivery, or returns nil for one
-// the client must not see: checkpoints belong to $all subscriptions only.
+// subscriptionMessageToProto encodes one delivery other than an event, or
+// returns nil for one the client must not see: checkpoints belong to $all
+// subscriptions only.
 func subscriptionMessageToProto(msg eventstore.Message, r readRequest) *streams.ReadResp {
 	switch {
-	case msg.Event != nil:
-		return &streams.ReadResp{Content: &streams.ReadResp_Event{Event: recordedEventToProto(msg.Event, r.uuidAsString)}}
 	case msg.CaughtUp:
 		return &streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}
 	case msg.Checkpoint != nil && r.all:
