@@ -80,7 +80,7 @@ type Result struct {
 type Service struct {
 	store eventstore.Store
 	now   func() time.Time
-	// tellsReplays: the store reports idempotent retries (see decideAndAppendTo).
+	// tellsReplays: the store reports idempotent retries (see PrepareOpening).
 	tellsReplays bool
 
 	// mu guards the cache, the window and every entry's index of older
@@ -408,20 +408,21 @@ func decideAndAppend[S any, C any, P interface {
 	*S
 	aggregate[C]
 }](ctx context.Context, s *Service, stream string, m Meta, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
-	return decideAndAppendTo[S, C, P](ctx, s, stream, m, false, decide)
+	return decideAndAppendTo[S, C, P](ctx, s, stream, m, nil, decide)
 }
 
-// decideAndAppendTo is decideAndAppend; expectNew says the request opens
-// the stream (a referral), so on a store that tells replays (see
-// eventstore.ReplayTeller) it first decides against the empty state and
-// appends with NoStream without reading the stream: an import's rows then
+// decideAndAppendTo is decideAndAppend with, for a batch that opens its
+// stream, the events PrepareOpening decided against the empty stream
+// (prepared, or nil). While the service has not read the stream, its first
+// attempt appends those with NoStream without reading: an import's rows
 // skip a read that would find nothing. A stream that exists after all
 // fails that append and takes the ordinary path; a retry of the same
-// request is answered as the duplicate it is.
+// request is answered as the duplicate it is (the store tells replays, or
+// PrepareOpening would not have prepared it).
 func decideAndAppendTo[S any, C any, P interface {
 	*S
 	aggregate[C]
-}](ctx context.Context, s *Service, stream string, m Meta, expectNew bool, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
+}](ctx context.Context, s *Service, stream string, m Meta, prepared *OpeningBatch, decide func(P, time.Time) ([]domain.Event, error)) (Result, error) {
 	if m.IdempotencyKey == "" || len(m.IdempotencyKey) > maxKeyLen {
 		return Result{}, ErrInvalidKey
 	}
@@ -433,8 +434,14 @@ func decideAndAppendTo[S any, C any, P interface {
 	}
 	state := e.state.(P)
 	for attempt := 0; attempt < MaxAttempts; attempt++ {
-		blind := attempt == 0 && expectNew && !e.loaded && s.tellsReplays
-		if !blind {
+		var (
+			events []domain.Event
+			data   []eventstore.EventData
+			types  []string
+		)
+		if attempt == 0 && prepared != nil && prepared.data != nil && !e.loaded {
+			events, data, types = prepared.events, prepared.data, prepared.types
+		} else {
 			if err := s.catchUp(ctx, stream, e, state.Evolve); err != nil {
 				return Result{}, err
 			}
@@ -445,20 +452,15 @@ func decideAndAppendTo[S any, C any, P interface {
 			if ok {
 				return res, nil
 			}
-		}
-		events, err := decide(state, s.now())
-		if blind && err != nil {
-			continue // decide again against what the stream really holds
-		}
-		if err != nil {
-			return Result{}, err
-		}
-		if len(events) == 0 {
-			return Result{Stream: stream, Revision: uint64(max(e.revision, 0)), Events: []string{}}, nil
-		}
-		data, types, err := encode(stream, m, events)
-		if err != nil {
-			return Result{}, err
+			if events, err = decide(state, s.now()); err != nil {
+				return Result{}, err
+			}
+			if len(events) == 0 {
+				return Result{Stream: stream, Revision: uint64(max(e.revision, 0)), Events: []string{}}, nil
+			}
+			if data, types, err = encode(stream, m, events); err != nil {
+				return Result{}, err
+			}
 		}
 		expected := eventstore.NoStream
 		if e.revision >= 0 {
@@ -472,7 +474,7 @@ func decideAndAppendTo[S any, C any, P interface {
 			return Result{}, fmt.Errorf("append: %w", err)
 		}
 		if res.Replayed {
-			// Only a blind append can replay: the stream holds this
+			// Only a prepared append can replay: the stream holds this
 			// request's events already. The entry stays unloaded, so the
 			// next command reads the stream.
 			return Result{Stream: stream, Revision: res.NextExpectedRevision, Position: res.Position, Events: types, Duplicate: true}, nil
