@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"sync"
 	"time"
@@ -671,7 +672,7 @@ func (t *olderIDs) add(id uuid.UUID, revision uint64, maxBytes int) (grew int) {
 		}
 		grew = olderBytes(n - len(t.slots))
 		old := t.slots
-		t.slots, t.shift = make([]uint64, n), uint(64-bitsLen(n))
+		t.slots, t.shift = make([]uint64, n), uint(64-bits.TrailingZeros(uint(n)))
 		for _, v := range old {
 			if v != 0 {
 				t.put(v)
@@ -681,15 +682,6 @@ func (t *olderIDs) add(id uuid.UUID, revision uint64, maxBytes int) (grew int) {
 	t.put(fingerprint(id)<<32 | revision)
 	t.count++
 	return grew
-}
-
-// bitsLen is log2 of a power of two.
-func bitsLen(n int) int {
-	b := 0
-	for ; n > 1; n >>= 1 {
-		b++
-	}
-	return b
 }
 
 func (t *olderIDs) slot(fp uint64) int { return int((fp * 0x9e3779b97f4a7c15) >> t.shift) }

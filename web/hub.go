@@ -482,27 +482,33 @@ func viewJSON(kind, topic string, pos eventstore.Position, data []byte) []byte {
 // goes to (a pointer, so a connection's queue holds 8 bytes a frame).
 type wireFrame struct{ bytes []byte }
 
-// textFrame encodes msg as one websocket text frame from a server (RFC
-// 6455 section 5.2: final, unmasked, uncompressed; the upgrader offers no
-// compression), ready to be written to any connection as is.
+// textFrame encodes msg as one websocket text frame, ready to be written
+// to any connection as is.
 func textFrame(msg []byte) *wireFrame {
-	const finText = 0x80 | websocket.TextMessage
+	return &wireFrame{bytes: encodeFrame(websocket.TextMessage, msg)}
+}
+
+// encodeFrame encodes one websocket frame from a server (RFC 6455 section
+// 5.2: final, unmasked, uncompressed; the upgrader offers no compression)
+// of the given opcode.
+func encodeFrame(opcode int, msg []byte) []byte {
+	fin := 0x80 | byte(opcode)
 	n := len(msg)
 	var b []byte
 	switch {
 	case n < 126:
 		b = make([]byte, 2, 2+n)
-		b[0], b[1] = finText, byte(n)
+		b[0], b[1] = fin, byte(n)
 	case n <= 0xffff:
 		b = make([]byte, 4, 4+n)
-		b[0], b[1] = finText, 126
+		b[0], b[1] = fin, 126
 		binary.BigEndian.PutUint16(b[2:], uint16(n))
 	default:
 		b = make([]byte, 10, 10+n)
-		b[0], b[1] = finText, 127
+		b[0], b[1] = fin, 127
 		binary.BigEndian.PutUint64(b[2:], uint64(n))
 	}
-	return &wireFrame{bytes: append(b, msg...)}
+	return append(b, msg...)
 }
 
 // errorFrame tells a client why its message or subscription was refused,

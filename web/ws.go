@@ -235,7 +235,7 @@ func (c *wsClient) control(kind int, data []byte, wait time.Duration) error {
 	defer c.wmu.Unlock()
 	if c.queued.Load() > 0 {
 		if kind == websocket.PongMessage {
-			c.owed = controlFrame(kind, data)
+			c.owed = encodeFrame(kind, data)
 		}
 		return nil
 	}
@@ -244,12 +244,6 @@ func (c *wsClient) control(kind int, data []byte, wait time.Duration) error {
 		return nil
 	}
 	return err
-}
-
-// controlFrame encodes a control frame from a server (payloads of control
-// frames are at most 125 bytes).
-func controlFrame(kind int, data []byte) []byte {
-	return append([]byte{0x80 | byte(kind), byte(len(data))}, data...)
 }
 
 // writeQueued writes a queued frame (or the rest of one) to the socket,
