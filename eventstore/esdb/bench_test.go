@@ -57,22 +57,28 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// fill appends n events to s, 100 to a stream.
+func fill(b *testing.B, s eventstore.Store, n int) {
+	b.Helper()
+	const batch = 100
+	for i := 0; i < n; i += batch {
+		events := make([]eventstore.EventData, min(batch, n-i))
+		for j := range events {
+			events[j] = event(i + j)
+		}
+		if _, err := s.Append(b.Context(), fmt.Sprintf("fill-%d", i/batch), eventstore.NoStream, events...); err != nil {
+			b.Fatalf("append: %v", err)
+		}
+	}
+}
+
 // BenchmarkSubscribeAll measures how fast a $all subscription catches up
 // with a log written beforehand: the projection rebuild path.
 func BenchmarkSubscribeAll(b *testing.B) {
 	for _, backing := range backings {
 		b.Run(backing.name, func(b *testing.B) {
 			s := benchStore(b, backing.open)
-			const batch = 100
-			for i := 0; i < b.N; i += batch {
-				events := make([]eventstore.EventData, min(batch, b.N-i))
-				for j := range events {
-					events[j] = event(i + j)
-				}
-				if _, err := s.Append(b.Context(), fmt.Sprintf("rebuild-%d", i/batch), eventstore.NoStream, events...); err != nil {
-					b.Fatalf("append: %v", err)
-				}
-			}
+			fill(b, s, b.N)
 			b.ResetTimer()
 			sub, err := s.SubscribeAll(b.Context(), eventstore.SubscribeAllOptions{From: eventstore.Start})
 			if err != nil {
@@ -111,16 +117,7 @@ func BenchmarkReadAllPages(b *testing.B) {
 	for _, target := range targets {
 		b.Run(target.name, func(b *testing.B) {
 			s := target.open(b)
-			const batch = 100
-			for i := 0; i < b.N; i += batch {
-				events := make([]eventstore.EventData, min(batch, b.N-i))
-				for j := range events {
-					events[j] = event(i + j)
-				}
-				if _, err := s.Append(b.Context(), fmt.Sprintf("replay-%d", i/batch), eventstore.NoStream, events...); err != nil {
-					b.Fatalf("append: %v", err)
-				}
-			}
+			fill(b, s, b.N)
 			b.ResetTimer()
 			from, seen := eventstore.Start, 0
 			for {
@@ -144,43 +141,6 @@ func BenchmarkReadAllPages(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
-}
-
-// BenchmarkReplayWire measures reading $all in pages of 4,096 events
-// through the adapter and the wire server, from a memstore filled directly
-// beforehand, so that only the read path is timed (and profiled).
-func BenchmarkReplayWire(b *testing.B) {
-	backing := memstore.New()
-	b.Cleanup(func() { _ = backing.Close() })
-	const total, batch = 200_000, 100
-	for i := 0; i < total; i += batch {
-		events := make([]eventstore.EventData, batch)
-		for j := range events {
-			events[j] = event(i + j)
-			events[j].Data = fmt.Appendf(nil, `{"patientId":"%08d-aaaa-bbbb-cccc-dddddddddddd","sessionId":"%08d","attended":true,"note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`, i, j)
-		}
-		if _, err := backing.Append(b.Context(), fmt.Sprintf("replay-%d", i/batch), eventstore.NoStream, events...); err != nil {
-			b.Fatalf("append: %v", err)
-		}
-	}
-	s := openStore(b, serve(b, backing, "127.0.0.1:0").connectionString())
-	b.ResetTimer()
-	read := 0
-	for read < b.N {
-		from := eventstore.Start
-		for read < b.N {
-			page, err := s.ReadAll(b.Context(), eventstore.ReadAllOptions{From: from, Max: 4096})
-			if err != nil {
-				b.Fatal(err)
-			}
-			read += len(page)
-			if len(page) < 4096 {
-				break
-			}
-			from = page[len(page)-1].Position
-		}
-	}
-	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkAppendBatchWire measures 8 writers appending 100 events per call,
