@@ -63,6 +63,14 @@ func measureCmd(p domain.PatientID, score int) domain.RecordMeasure {
 	return domain.RecordMeasure{Patient: p, Instrument: domain.PHQ9, Score: score % 28, At: now.Add(-time.Minute)}
 }
 
+// referred refers p, the start of every stream these tests write.
+func referred(t *testing.T, svc *commands.Service, p domain.PatientID) {
+	t.Helper()
+	if _, err := svc.Patient(context.Background(), meta("refer"), domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sameAnswer checks a retry answers as its first execution did.
 func sameAnswer(t *testing.T, what string, first, again commands.Result, err error) {
 	t.Helper()
@@ -163,9 +171,7 @@ func TestRetryAfterARestart(t *testing.T) {
 	svc := commands.New(store, commands.WithClock(func() time.Time { return now }))
 	ctx := context.Background()
 	p := patientN(2)
-	if _, err := svc.Patient(ctx, meta("refer"), domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	referred(t, svc, p)
 	results := map[string]commands.Result{}
 	for i := range 30 {
 		key := fmt.Sprint("m-", i)
@@ -215,9 +221,7 @@ func TestConcurrentRetries(t *testing.T) {
 	services := []*commands.Service{commands.New(store, opts...), commands.New(store, opts...)}
 	ctx := context.Background()
 	p := patientN(3)
-	if _, err := services[0].Patient(ctx, meta("refer"), domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	referred(t, services[0], p)
 	const requests, senders = 12, 6
 	var mu sync.Mutex
 	revisions := map[int]map[uint64]bool{}
@@ -284,9 +288,7 @@ func TestMemoryStaysBounded(t *testing.T) {
 		}
 	}
 	long := patientN(0)
-	if _, err := svc.Patient(ctx, meta("refer"), domain.Refer{Patient: long, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	referred(t, svc, long)
 	first, err := svc.Patient(ctx, meta("m-0"), measureCmd(long, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -335,9 +337,7 @@ func TestTheIndexSparesSearches(t *testing.T) {
 				commands.WithIdempotencyWindow(16), commands.WithIndexBudget(tc.budget))
 			ctx := context.Background()
 			p := patientN(4)
-			if _, err := svc.Patient(ctx, meta("refer"), domain.Refer{Patient: p, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
-				t.Fatal(err)
-			}
+			referred(t, svc, p)
 			first := map[int]commands.Result{}
 			for i := range 2000 {
 				res, err := svc.Patient(ctx, meta(fmt.Sprint("m-", i)), measureCmd(p, i))
