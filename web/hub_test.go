@@ -625,3 +625,52 @@ func TestFrameLengthForms(t *testing.T) {
 		}
 	}
 }
+
+// A pong the reader owes while a frame is queued (perhaps part written)
+// goes out after that frame, never inside it: control defers it and
+// writeQueued sends it once the frame is whole.
+func TestOwedPongFollowsTheQueuedFrame(t *testing.T) {
+	accepted := make(chan *websocket.Conn, 1)
+	upgrader := newUpgrader(allowedOrigins(nil), discardLogger())
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		accepted <- conn
+	}))
+	t.Cleanup(ts.Close)
+	client := dialWS(t, ts.URL, http.Header{})
+	server := <-accepted
+	t.Cleanup(func() { server.Close() })
+	var pongs atomic.Int32
+	client.SetPongHandler(func(string) error { pongs.Add(1); return nil })
+
+	c := &wsClient{conn: server}
+	c.queued.Store(1) // a frame is queued: the pong must wait for it
+	if err := c.control(websocket.PongMessage, []byte("p"), frameWait); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"a", "b"} {
+		c.wmu.Lock()
+		err := c.writeQueued(textFrame([]byte(text)), frameWait)
+		c.wmu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(want string, wantPongs int32) {
+		t.Helper()
+		client.SetReadDeadline(time.Now().Add(frameWait))
+		_, msg, err := client.ReadMessage()
+		if err != nil || string(msg) != want {
+			t.Fatalf("read %q, %v; want %q", msg, err, want)
+		}
+		if p := pongs.Load(); p != wantPongs {
+			t.Fatalf("after %q: %d pongs, want %d", want, p, wantPongs)
+		}
+	}
+	read("a", 0) // the pong was not written ahead of the queued frame
+	read("b", 1) // it came right after it
+}
