@@ -57,7 +57,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		}, func() float64 { return float64(hub.Stats().Dropped) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "continuum_ws_frames_total",
-			Help: "Frames queued to websocket connections.",
+			Help: "Frames sent to websocket connections (written at once by the hub or queued to the connection's writer).",
 		}, func() float64 { return float64(hub.Stats().Frames) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "continuum_ws_renders_total",
