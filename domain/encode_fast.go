@@ -26,9 +26,10 @@ type jsonWriter struct {
 func newJSONWriter() *jsonWriter { return &jsonWriter{b: make([]byte, 0, 192), ok: true} }
 
 func (w *jsonWriter) key(k string) {
-	if len(w.b) == 0 {
+	switch n := len(w.b); {
+	case n == 0:
 		w.b = append(w.b, '{')
-	} else {
+	case w.b[n-1] != '{': // not the first member of a nested object
 		w.b = append(w.b, ',')
 	}
 	w.b = append(w.b, '"')
@@ -104,8 +105,8 @@ func encodeFast(e Event) (data []byte, ok bool) {
 		w.text(e.Source)
 		if e.Personal != nil {
 			w.key("personal")
+			w.b = append(w.b, '{')
 			w.key("keyId")
-			w.b[len(w.b)-len(`,"keyId":`)] = '{'
 			w.str(e.Personal.KeyID)
 			w.key("nonce")
 			w.bytes(e.Personal.Nonce)
