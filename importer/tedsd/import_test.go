@@ -175,9 +175,17 @@ func (f *failingOnce) PatientBatch(ctx context.Context, m commands.Meta, cmds []
 }
 
 func TestAFailedImportLeavesNoHalfEpisodeAndCompletesOnTheNextRun(t *testing.T) {
-	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n"
 	svc, store := newService(t)
-	_, err := Import(context.Background(), &failingOnce{Commander: svc}, strings.NewReader(file), Options{Workers: 1, Now: func() time.Time { return clock }})
+	failThenComplete(t, &failingOnce{Commander: svc}, svc, store, 1)
+}
+
+// failThenComplete imports a one-row file through failing, whose store
+// fails the first append: the import stops with that failure and writes
+// nothing; importing again through svc writes the whole episode.
+func failThenComplete(t *testing.T, failing, svc Commander, store eventstore.Store, workers int) {
+	t.Helper()
+	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n"
+	_, err := Import(context.Background(), failing, strings.NewReader(file), Options{Workers: workers, Now: func() time.Time { return clock }})
 	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("error %v, want the store's failure on line 2", err)
 	}
@@ -248,25 +256,11 @@ func (f *failingStore) Append(ctx context.Context, stream string, expected event
 }
 
 func TestAFailedPipelinedAppendStopsTheImportAndTheNextRunCompletesIt(t *testing.T) {
-	file := "CASEID,DISYR,SERVICES,SERVICES_D,REASON,LOS\n1,2022,7,7,1,10\n"
 	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
 	store := &failingStore{Store: mem}
 	svc := commands.New(store, commands.WithClock(func() time.Time { return clock }))
-	_, err := Import(context.Background(), svc, strings.NewReader(file), Options{Workers: 4, Now: func() time.Time { return clock }})
-	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("error %v, want the store's failure on line 2", err)
-	}
-	if n := countAll(t, store); n != 0 {
-		t.Fatalf("%d events after the failure, want none", n)
-	}
-	s := importFile(t, svc, []byte(file), nil)
-	if s.Imported != 1 || s.AlreadyImported != 0 {
-		t.Errorf("summary %+v, want the row imported", s)
-	}
-	if n := countAll(t, store); n != 4 {
-		t.Errorf("%d events, want referral, intake, admission, discharge", n)
-	}
+	failThenComplete(t, svc, svc, store, 4)
 }
 
 // hiddenReplays is a store that does not say it tells replays, as the
