@@ -175,6 +175,30 @@ func (s *Service) Program(ctx context.Context, m Meta, c domain.ProgramCommand) 
 	return execute[domain.Program, domain.ProgramCommand](ctx, s, c.StreamName(), m, c)
 }
 
+// PatientExists reports whether a patient's stream holds events, or held
+// them and was deleted, without folding it.
+func (s *Service) PatientExists(ctx context.Context, id domain.PatientID) (bool, error) {
+	_, err := s.store.ReadStream(ctx, domain.PatientStream(id), eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.StreamEnd, Max: 1})
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+		return false, nil
+	case errors.Is(err, eventstore.ErrStreamDeleted):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("read: %w", err)
+	}
+	return true, nil
+}
+
+// StoreEmpty reports whether the store holds no events at all.
+func (s *Service) StoreEmpty(ctx context.Context) (bool, error) {
+	evs, err := s.store.ReadAll(ctx, eventstore.ReadAllOptions{From: eventstore.Start, Max: 1})
+	if err != nil {
+		return false, fmt.Errorf("read: %w", err)
+	}
+	return len(evs) == 0, nil
+}
+
 // PatientState returns a copy of the folded state of a patient's stream.
 func (s *Service) PatientState(ctx context.Context, id domain.PatientID) (domain.Patient, error) {
 	var p domain.Patient

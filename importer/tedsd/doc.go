@@ -22,5 +22,9 @@
 // Each row is validated whole before anything is written. The patient ID
 // and every command's idempotency key derive from DISYR and CASEID, so
 // importing a file again appends nothing, and an import interrupted midway
-// completes its half-written rows on the next run.
+// completes its half-written rows on the next run. Patient IDs sort by
+// year and CASEID, so the store adds a file's patients in order; builds
+// before that derived them otherwise (legacyPatientID), and an import into
+// a store that held events already looks for each episode under that ID
+// too, so a file imported by such a build is not imported twice.
 package tedsd

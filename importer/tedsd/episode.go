@@ -164,8 +164,41 @@ func Plan(row Row, lastYear int) (Episode, error) {
 	return e, nil
 }
 
-// PatientID is the patient of the episode with that DISYR and CASEID.
+// PatientID is the patient of the episode with that DISYR and CASEID: a
+// version-8 UUID that spells the year (16 bits) and the CASEID (64 bits)
+// from its first bit on, around the version and variant fields, and fills
+// the rest from a SHA-1 of both. The IDs sort as the episodes do, so an
+// import of a file in CASEID order adds patient streams at the end of the
+// store's stream index instead of all over it: imports of a million rows
+// ran 1.7 times as fast (BENCHMARKS.md).
 func PatientID(year int, caseID int64) domain.PatientID {
+	id := uuid.NewSHA1(patientNamespace, []byte(episodeKey(year, caseID)))
+	bits := [2]uint64{uint64(uint16(year))<<48 | uint64(caseID)>>16, uint64(caseID) << 48}
+	at := 0 // the next bit of the UUID
+	for i := range 80 {
+		switch at {
+		case 48: // the version nibble
+			at += 4
+		case 64: // the variant's two bits
+			at += 2
+		}
+		mask := byte(0x80) >> (at % 8)
+		if bits[i/64]>>(63-i%64)&1 == 1 {
+			id[at/8] |= mask
+		} else {
+			id[at/8] &^= mask
+		}
+		at++
+	}
+	id[6] = id[6]&0x0f | 0x80 // version 8: custom
+	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
+	return domain.PatientID(id.String())
+}
+
+// legacyPatientID is the patient ID builds before PatientID's ordered
+// layout gave the episode (a plain name-based UUID): Import looks for it so
+// that a file imported by such a build is not imported a second time.
+func legacyPatientID(year int, caseID int64) domain.PatientID {
 	return domain.PatientID(uuid.NewSHA1(patientNamespace, []byte(episodeKey(year, caseID))).String())
 }
 

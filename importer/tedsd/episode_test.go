@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/continuum-care/continuum/domain"
+	"github.com/google/uuid"
 )
 
 // row is a valid 2021 row: long-term residential, completed, 20 days.
@@ -175,5 +176,41 @@ func TestStepsOfAnEpisode(t *testing.T) {
 	}
 	if want := "refer intake admit move discharge"; strings.Join(names, " ") != want {
 		t.Errorf("steps %q, want %q", strings.Join(names, " "), want)
+	}
+}
+
+func TestPatientIDsSortAsTheirYearAndCaseID(t *testing.T) {
+	// In (year, CASEID) order, with CASEIDs that differ only in the bits
+	// next to the UUID's version and variant fields, and at both ends.
+	keys := []struct {
+		year int
+		id   int64
+	}{
+		{1999, 1}, {1999, 1 << 40}, {2021, 1}, {2021, 2}, {2021, 1<<31 - 1}, {2021, 1 << 31},
+		{2021, 1 << 32}, {2021, 1<<32 + 1}, {2021, 1 << 47}, {2021, 1 << 48}, {2021, 1<<62 + 5}, {2022, 1},
+	}
+	var previous domain.PatientID
+	for i, k := range keys {
+		id := PatientID(k.year, k.id)
+		parsed, err := uuid.Parse(string(id))
+		if err != nil || parsed.Version() != 8 || parsed.Variant() != uuid.RFC4122 {
+			t.Fatalf("%d/%d: %s is not a version-8 RFC 9562 UUID (%v)", k.year, k.id, id, err)
+		}
+		if _, err := domain.ParsePatientID(string(id)); err != nil {
+			t.Fatalf("%d/%d: %v", k.year, k.id, err)
+		}
+		if i > 0 && id <= previous {
+			t.Errorf("%d/%d: %s sorts at or before %s", k.year, k.id, id, previous)
+		}
+		if id == legacyPatientID(k.year, k.id) {
+			t.Errorf("%d/%d: the ordered ID is the legacy one", k.year, k.id)
+		}
+		previous = id
+	}
+	if got, want := PatientID(2022, 259), domain.PatientID("07e60000-0000-8000-8004-0f93be73674f"); got != want {
+		t.Errorf("PatientID(2022, 259) = %s, want %s: a changed derivation would import every file again", got, want)
+	}
+	if got, want := legacyPatientID(2022, 259), domain.PatientID("282df4d3-185e-5725-a537-7393be73674f"); got != want {
+		t.Errorf("legacyPatientID(2022, 259) = %s, want %s, the ID earlier builds gave", got, want)
 	}
 }

@@ -19,10 +19,13 @@ import (
 	"github.com/continuum-care/continuum/domain"
 )
 
-// Commander executes a patient's commands as one atomic append;
-// *commands.Service is one.
+// Commander executes a patient's commands as one atomic append and tells
+// whether a patient's stream, or any event, exists; *commands.Service is
+// one.
 type Commander interface {
 	PatientBatch(ctx context.Context, m commands.Meta, cmds []domain.PatientCommand) (commands.Result, error)
+	PatientExists(ctx context.Context, id domain.PatientID) (bool, error)
+	StoreEmpty(ctx context.Context) (bool, error)
 }
 
 // Defaults of Options.
@@ -201,6 +204,18 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			fresh.Add(1)
 		}
 	}
+	// Builds before PatientID's ordered layout gave episodes other IDs; a
+	// store that held no events when the import began cannot have them.
+	empty, err := cmd.StoreEmpty(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("reading the store: %w", err)
+	}
+	findLegacy := func(e *Episode) (bool, error) {
+		if empty {
+			return false, nil
+		}
+		return importedByLegacyBuild(ctx, cmd, e)
+	}
 	episodes := make(chan Episode, 256)
 	var wg sync.WaitGroup
 	if o, ok := cmd.(opener); ok {
@@ -214,7 +229,13 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			go func() {
 				defer wg.Done()
 				for e := range episodes {
-					b, err := o.PrepareOpening(episodeMeta(e), e.commands())
+					// A row found under its legacy ID is executed there
+					// through the ordinary path; the rest are prepared here.
+					legacy, err := findLegacy(&e)
+					var b *commands.OpeningBatch
+					if err == nil && !legacy {
+						b, err = o.PrepareOpening(episodeMeta(e), e.commands())
+					}
 					if err != nil {
 						settle(e.Line, commands.Result{}, err)
 						continue
@@ -226,12 +247,18 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 						continue
 					}
 					wg.Add(1)
-					go func(line int) {
+					go func(e Episode, b *commands.OpeningBatch) {
 						defer wg.Done()
-						res, err := o.AppendOpening(ctx, b)
-						settle(line, res, err)
+						var res commands.Result
+						var err error
+						if b != nil {
+							res, err = o.AppendOpening(ctx, b)
+						} else {
+							res, err = cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
+						}
+						settle(e.Line, res, err)
 						<-inFlight
-					}(e.Line)
+					}(e, b)
 				}
 			}()
 		}
@@ -241,6 +268,10 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			go func() {
 				defer wg.Done()
 				for e := range episodes {
+					if _, err := findLegacy(&e); err != nil {
+						settle(e.Line, commands.Result{}, err)
+						continue
+					}
 					res, err := cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
 					settle(e.Line, res, err)
 				}
@@ -329,6 +360,19 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 		return summary, readErr
 	}
 	return summary, ctx.Err()
+}
+
+// importedByLegacyBuild reports whether the episode's patient is in the
+// store under its legacy ID, and if so readdresses e to that patient, so
+// that importing it again finds the episode there instead of adding it
+// anew under its ordered ID.
+func importedByLegacyBuild(ctx context.Context, cmd Commander, e *Episode) (bool, error) {
+	legacy := legacyPatientID(e.Year, e.CaseID)
+	found, err := cmd.PatientExists(ctx, legacy)
+	if found {
+		e.Patient = legacy
+	}
+	return found, err
 }
 
 // episodeMeta is the metadata of an episode's batch: its idempotency key
