@@ -35,11 +35,20 @@ func (s ProgramSpec) Validate() error {
 	if !s.Level.Valid() {
 		return &InvalidError{Field: "level", Reason: "program level is not set"}
 	}
-	if s.Capacity <= 0 {
-		return &InvalidError{Field: "capacity", Reason: "program capacity must be positive"}
+	if s.Capacity <= 0 || s.Capacity > MaxProgramCapacity {
+		return &InvalidError{Field: "capacity", Reason: "program capacity must be from 1 to " + strconv.Itoa(MaxProgramCapacity)}
 	}
 	return nil
 }
+
+// MaxProgramCapacity and MaxGroupCapacity bound the census a program is
+// staffed for and the seats of a group: far above any real unit or group,
+// they refuse a typo (a capacity of 99,999,999,999) that would make the
+// board's occupancy meaningless.
+const (
+	MaxProgramCapacity = 10_000
+	MaxGroupCapacity   = 1_000
+)
 
 // Prerequisite is a group, or one module of it, that a person must have
 // completed before joining another group.
@@ -122,8 +131,8 @@ func (s GroupSpec) Validate() error {
 		return &InvalidError{Field: "level", Reason: "group level is not set"}
 	case s.Program != "" && !s.Program.Valid():
 		return &InvalidError{Field: "program", Reason: "group program is not a valid program ID"}
-	case s.Capacity <= 0:
-		return &InvalidError{Field: "capacity", Reason: "group capacity must be positive"}
+	case s.Capacity <= 0 || s.Capacity > MaxGroupCapacity:
+		return &InvalidError{Field: "capacity", Reason: "group capacity must be from 1 to " + strconv.Itoa(MaxGroupCapacity)}
 	case !s.Status.Valid():
 		return &InvalidError{Field: "status", Reason: "group status is not set (running or not_running)"}
 	case !s.Cadence.Valid():

@@ -88,7 +88,12 @@ func checkJSONContentType(header string) error {
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
+	var invalid *domain.InvalidError
 	switch {
+	case errors.As(err, &invalid):
+		// A domain value's own parser refused it (an unknown enum name);
+		// the decoder does not say which member held it.
+		return badRequest(invalidInput, "", invalid.Reason)
 	case errors.Is(err, io.EOF):
 		return badRequest("malformed_json", "", "the request body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

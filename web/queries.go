@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/continuum-care/continuum/access"
 	"github.com/continuum-care/continuum/domain"
@@ -119,6 +120,9 @@ func (s *Server) patients(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	search := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	if !utf8.ValidString(q.Get("q")) && p.err == nil {
+		p.err = badRequest("invalid_utf8", "q", "the search is not valid UTF-8")
+	}
 	if p.err != nil {
 		writeError(w, r, s.log, p.err)
 		return
