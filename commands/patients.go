@@ -112,6 +112,11 @@ type OpeningBatch struct {
 	types  []string
 }
 
+// Prepared reports whether PrepareOpening decided and encoded the batch,
+// for a store that tells replays (the embedded ones); AppendOpening then
+// appends it without reading the stream first.
+func (b *OpeningBatch) Prepared() bool { return b.data != nil }
+
 // PrepareOpening readies a batch for AppendOpening. When the batch opens
 // its stream and the store tells replays (eventstore.ReplayTeller), it
 // decides cmds against an empty stream and encodes their events, without

@@ -229,12 +229,17 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 			go func() {
 				defer wg.Done()
 				for e := range episodes {
+					b, err := o.PrepareOpening(episodeMeta(e), e.commands())
 					// A row found under its legacy ID is executed there
-					// through the ordinary path; the rest are prepared here.
-					legacy, err := findLegacy(&e)
-					var b *commands.OpeningBatch
-					if err == nil && !legacy {
-						b, err = o.PrepareOpening(episodeMeta(e), e.commands())
+					// through the ordinary path. A batch prepared for an
+					// in-process store looks here, in microseconds (thousands
+					// of appending goroutines' read transactions would
+					// contend); any other looks on its appending goroutine,
+					// as the lookup is a round trip.
+					lookHere := err == nil && b.Prepared()
+					var legacy bool
+					if lookHere {
+						legacy, err = findLegacy(&e)
 					}
 					if err != nil {
 						settle(e.Line, commands.Result{}, err)
@@ -247,18 +252,23 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 						continue
 					}
 					wg.Add(1)
-					go func(e Episode, b *commands.OpeningBatch) {
+					go func(e Episode, b *commands.OpeningBatch, legacy bool) {
 						defer wg.Done()
-						var res commands.Result
 						var err error
-						if b != nil {
-							res, err = o.AppendOpening(ctx, b)
-						} else {
+						if !lookHere {
+							legacy, err = findLegacy(&e)
+						}
+						var res commands.Result
+						switch {
+						case err != nil:
+						case legacy:
 							res, err = cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
+						default:
+							res, err = o.AppendOpening(ctx, b)
 						}
 						settle(e.Line, res, err)
 						<-inFlight
-					}(e, b)
+					}(e, b, legacy)
 				}
 			}()
 		}
