@@ -119,3 +119,30 @@ func TestOpeningBatchOnAStoreThatDoesNotTellReplays(t *testing.T) {
 		t.Errorf("%d events, want 2", n)
 	}
 }
+
+func TestStoreEmptyAndPatientExists(t *testing.T) {
+	svc, store := newService(t)
+	ctx := context.Background()
+	check := func(when string, wantEmpty, wantExists bool) {
+		t.Helper()
+		if empty, err := svc.StoreEmpty(ctx); err != nil || empty != wantEmpty {
+			t.Errorf("%s: StoreEmpty %v, %v; want %v", when, empty, err, wantEmpty)
+		}
+		if exists, err := svc.PatientExists(ctx, newPid); err != nil || exists != wantExists {
+			t.Errorf("%s: PatientExists %v, %v; want %v", when, exists, err, wantExists)
+		}
+	}
+	check("new store", true, false)
+	if _, err := svc.Patient(ctx, meta("other"), domain.Refer{Patient: pid, Source: domain.SourceSelf, At: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	check("another patient referred", false, false)
+	if _, err := openBatch(t, svc, "row-1", episode()); err != nil {
+		t.Fatal(err)
+	}
+	check("the patient referred", false, true)
+	if err := store.Tombstone(ctx, domain.PatientStream(newPid), eventstore.Any); err != nil {
+		t.Fatal(err)
+	}
+	check("the patient's stream deleted", false, true)
+}

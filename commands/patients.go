@@ -180,8 +180,9 @@ func (s *Service) Program(ctx context.Context, m Meta, c domain.ProgramCommand) 
 	return execute[domain.Program, domain.ProgramCommand](ctx, s, c.StreamName(), m, c)
 }
 
-// PatientExists reports whether a patient's stream holds events, or held
-// them and was deleted, without folding it.
+// PatientExists reports whether a patient's stream holds events or was
+// tombstoned (a soft-deleted stream reads as never written), without
+// folding it.
 func (s *Service) PatientExists(ctx context.Context, id domain.PatientID) (bool, error) {
 	_, err := s.store.ReadStream(ctx, domain.PatientStream(id), eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.StreamEnd, Max: 1})
 	switch {
@@ -195,9 +196,11 @@ func (s *Service) PatientExists(ctx context.Context, id domain.PatientID) (bool,
 	return true, nil
 }
 
-// StoreEmpty reports whether the store holds no events at all.
+// StoreEmpty reports whether the store holds no events at all. It reads
+// backwards from the end: a forward read from the start may set the store
+// warming its file for a replay.
 func (s *Service) StoreEmpty(ctx context.Context) (bool, error) {
-	evs, err := s.store.ReadAll(ctx, eventstore.ReadAllOptions{From: eventstore.Start, Max: 1})
+	evs, err := s.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1})
 	if err != nil {
 		return false, fmt.Errorf("read: %w", err)
 	}
