@@ -3,12 +3,14 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/continuum-care/continuum/commands"
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/memstore"
 )
 
 const newPid = domain.PatientID("6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
@@ -145,4 +147,73 @@ func TestStoreEmptyAndPatientExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("the patient's stream deleted", false, true)
+}
+
+// batchingStore takes AppendMany, as the embedded store does, by appending
+// each request in turn, and counts its calls.
+type batchingStore struct {
+	*memstore.Store
+	calls atomic.Int32
+}
+
+func (s *batchingStore) AppendMany(ctx context.Context, reqs []eventstore.AppendRequest) []eventstore.AppendOutcome {
+	s.calls.Add(1)
+	out := make([]eventstore.AppendOutcome, len(reqs))
+	for i, r := range reqs {
+		out[i].Result, out[i].Err = s.Append(ctx, r.Stream, r.Expected, r.Events...)
+	}
+	return out
+}
+
+func TestAppendOpeningsAnswersEachBatchAsAppendOpeningWould(t *testing.T) {
+	for name, batching := range map[string]bool{"store taking many appends": true, "other store": false} {
+		t.Run(name, func(t *testing.T) {
+			mem := memstore.New()
+			t.Cleanup(func() { mem.Close() })
+			bs := &batchingStore{Store: mem}
+			var store eventstore.Store = mem
+			if batching {
+				store = bs
+			}
+			svc := commands.New(store, commands.WithClock(func() time.Time { return now }))
+			ctx := context.Background()
+			referred := domain.PatientID("1c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
+			if _, err := svc.Patient(ctx, meta("web-referral"), domain.Refer{Patient: referred, Source: domain.SourceSelf, At: now.Add(-80 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			prepare := func(key string, cmds []domain.PatientCommand) *commands.OpeningBatch {
+				b, err := svc.PrepareOpening(meta(key), cmds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			secondReferral := []domain.PatientCommand{domain.Refer{Patient: referred, Source: domain.SourceOther, At: now.Add(-72 * time.Hour)}}
+			out := svc.AppendOpenings(ctx, []*commands.OpeningBatch{
+				prepare("row-1", episode()), prepare("row-2", secondReferral), prepare("row-1", episode()),
+			})
+			// Row 1 twice: one append writes, the other finds its events
+			// (which one, on the other store, is up to the goroutines).
+			first, again := out[0], out[2]
+			if first.Err != nil || again.Err != nil || first.Result.Duplicate == again.Result.Duplicate ||
+				first.Result.Revision != 1 || again.Result.Position != first.Result.Position {
+				t.Errorf("row 1 %+v and again %+v, want one written and one found", first, again)
+			}
+			if batching && first.Result.Duplicate {
+				t.Errorf("row 1 %+v found, want it written before its retry", first)
+			}
+			if o := out[1]; domain.ErrorCode(o.Err) == "" {
+				t.Errorf("row 2: %+v, want the domain's refusal of a second referral", o)
+			}
+			if n := streamLen(t, store, domain.PatientStream(newPid)); n != 2 {
+				t.Errorf("%d events of row 1's patient, want 2", n)
+			}
+			if n := streamLen(t, store, domain.PatientStream(referred)); n != 1 {
+				t.Errorf("%d events of the referred patient, want the first referral only", n)
+			}
+			if want := map[bool]int32{true: 1, false: 0}[batching]; bs.calls.Load() != want {
+				t.Errorf("%d calls of AppendMany, want %d", bs.calls.Load(), want)
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/continuum-care/continuum/domain"
@@ -165,6 +166,11 @@ func (s *Service) AppendOpening(ctx context.Context, b *OpeningBatch) (Result, e
 		return s.appendBatch(ctx, b)
 	}
 	res, err := s.store.Append(ctx, b.stream, eventstore.NoStream, b.data...)
+	return s.openingResult(ctx, b, res, err)
+}
+
+// openingResult answers a prepared batch's append to NoStream.
+func (s *Service) openingResult(ctx context.Context, b *OpeningBatch, res eventstore.AppendResult, err error) (Result, error) {
 	switch {
 	case errors.Is(err, eventstore.ErrWrongExpectedVersion):
 		// The stream exists: the prepared events were a wrong guess.
@@ -173,6 +179,46 @@ func (s *Service) AppendOpening(ctx context.Context, b *OpeningBatch) (Result, e
 		return Result{}, fmt.Errorf("append: %w", err)
 	}
 	return Result{Stream: b.stream, Revision: res.NextExpectedRevision, Position: res.Position, Events: b.types, Duplicate: res.Replayed}, nil
+}
+
+// Outcome is the answer to one batch of AppendOpenings.
+type Outcome struct {
+	Result Result
+	Err    error
+}
+
+// AppendOpenings appends batches PrepareOpening readied and answers each
+// as AppendOpening would. A store that takes many appends at once
+// (eventstore.BatchAppender) gets the prepared ones in one call, which
+// answers them all after one commit; the others, and every batch on other
+// stores, are appended on goroutines of their own, so none waits for
+// another's commit.
+func (s *Service) AppendOpenings(ctx context.Context, bs []*OpeningBatch) []Outcome {
+	out := make([]Outcome, len(bs))
+	var wg sync.WaitGroup
+	var reqs []eventstore.AppendRequest
+	var prepared []int
+	many, batches := s.store.(eventstore.BatchAppender)
+	for i, b := range bs {
+		if !batches || b.data == nil {
+			wg.Go(func() { out[i].Result, out[i].Err = s.AppendOpening(ctx, b) })
+			continue
+		}
+		reqs = append(reqs, eventstore.AppendRequest{Stream: b.stream, Expected: eventstore.NoStream, Events: b.data})
+		prepared = append(prepared, i)
+	}
+	if len(reqs) > 0 {
+		for j, o := range many.AppendMany(ctx, reqs) {
+			i := prepared[j]
+			if !errors.Is(o.Err, eventstore.ErrWrongExpectedVersion) {
+				out[i].Result, out[i].Err = s.openingResult(ctx, bs[i], o.Result, o.Err)
+				continue
+			}
+			wg.Go(func() { out[i].Result, out[i].Err = s.openingResult(ctx, bs[i], o.Result, o.Err) })
+		}
+	}
+	wg.Wait()
+	return out
 }
 
 // Program executes a program command (create, change).

@@ -272,6 +272,29 @@ type ReplayTeller interface {
 	TellsReplays() bool
 }
 
+// BatchAppender is a Store that takes many appends, each to its own stream
+// with its own expected revision, in one call: each is checked and written
+// as if appended alone (atomic, idempotent), and all are answered once the
+// last is durable. An import of many small streams hands the store its
+// rows this way, instead of waiting for each on a goroutine of its own.
+type BatchAppender interface {
+	// AppendMany answers each of appends, in their order.
+	AppendMany(ctx context.Context, appends []AppendRequest) []AppendOutcome
+}
+
+// AppendRequest is one append of BatchAppender.AppendMany.
+type AppendRequest struct {
+	Stream   string
+	Expected ExpectedRevision
+	Events   []EventData
+}
+
+// AppendOutcome answers one AppendRequest, as Append would.
+type AppendOutcome struct {
+	Result AppendResult
+	Err    error
+}
+
 // ReadStreamOptions select a stream read.
 type ReadStreamOptions struct {
 	Direction Direction

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -165,5 +166,73 @@ func TestAbandonedRequestIsSkipped(t *testing.T) {
 	}
 	if _, err := s.ReadStream(t.Context(), "abandoned", eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("abandoned stream: %v, want ErrStreamNotFound", err)
+	}
+}
+
+// TestAppendManyAnswersEachAppendAsAppendWould hands the store, in one call,
+// appends that open streams, continue one opened earlier in the same call,
+// retry one already written, expect the wrong revision, and carry an event
+// without an ID, and checks each answer and what the store holds.
+func TestAppendManyAnswersEachAppendAsAppendWould(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	written := events(2)
+	if _, err := s.Append(ctx, "done", eventstore.NoStream, written...); err != nil {
+		t.Fatal(err)
+	}
+	a, b := events(2), events(1)
+	out := s.AppendMany(ctx, []eventstore.AppendRequest{
+		{Stream: "a", Expected: eventstore.NoStream, Events: a},
+		{Stream: "done", Expected: eventstore.NoStream, Events: written},                     // a retry
+		{Stream: "a", Expected: eventstore.Exact(1), Events: b},                              // after the first
+		{Stream: "b", Expected: eventstore.StreamExists, Events: events(1)},                  // no such stream
+		{Stream: "c", Expected: eventstore.Any, Events: []eventstore.EventData{{Type: "E"}}}, // no ID
+	})
+	if len(out) != 5 {
+		t.Fatalf("%d outcomes, want 5", len(out))
+	}
+	if o := out[0]; o.Err != nil || o.Result.NextExpectedRevision != 1 || o.Result.Replayed {
+		t.Errorf("opening a: %+v", o)
+	}
+	if o := out[1]; o.Err != nil || !o.Result.Replayed || o.Result.NextExpectedRevision != 1 {
+		t.Errorf("the retry: %+v, want it replayed", o)
+	}
+	if o := out[2]; o.Err != nil || o.Result.NextExpectedRevision != 2 || o.Result.Position.Commit <= out[0].Result.Position.Commit {
+		t.Errorf("continuing a: %+v after %+v", o, out[0])
+	}
+	if o := out[3]; !errors.Is(o.Err, eventstore.ErrWrongExpectedVersion) {
+		t.Errorf("b: %+v, want a wrong expected version", o)
+	}
+	if o := out[4]; !errors.Is(o.Err, eventstore.ErrInvalidArgument) {
+		t.Errorf("c: %+v, want an invalid argument", o)
+	}
+	all, err := s.ReadAll(ctx, eventstore.ReadAllOptions{From: eventstore.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range all {
+		got = append(got, e.Stream)
+	}
+	if want := []string{"done", "done", "a", "a", "a"}; !slices.Equal(got, want) {
+		t.Errorf("streams of $all %v, want %v", got, want)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for i, o := range s.AppendMany(cancelled, []eventstore.AppendRequest{{Stream: "d", Expected: eventstore.Any, Events: events(1)}, {Stream: "e", Expected: eventstore.Any, Events: events(1)}}) {
+		if !errors.Is(o.Err, context.Canceled) {
+			t.Errorf("append %d with a cancelled context: %+v", i, o)
+		}
+	}
+	s.Close()
+	for i, o := range s.AppendMany(ctx, []eventstore.AppendRequest{{Stream: "d", Expected: eventstore.Any, Events: events(1)}}) {
+		if !errors.Is(o.Err, eventstore.ErrClosed) {
+			t.Errorf("append %d to a closed store: %+v", i, o)
+		}
 	}
 }

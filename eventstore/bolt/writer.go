@@ -42,6 +42,12 @@ type request struct {
 	records  [][]byte
 	bytes    int
 	done     chan response
+	// part is the request's place among the appends of one AppendMany,
+	// which share done; the writer answers it in the response.
+	part int
+	// bundle, on the request AppendMany queues, holds its appends: the
+	// writer takes them into its batch one by one.
+	bundle []*request
 }
 
 type response struct {
@@ -49,6 +55,21 @@ type response struct {
 	err    error
 	// wrote is false for an idempotent append, which wrote nothing.
 	wrote bool
+	part  int
+}
+
+// answer sends resp to the request's caller.
+func (req *request) answer(resp response) {
+	resp.part = req.part
+	req.done <- resp
+}
+
+// parts are the appends a queued request stands for: its bundle's, or itself.
+func (req *request) parts() []*request {
+	if req.bundle != nil {
+		return req.bundle
+	}
+	return []*request{req}
 }
 
 // Append implements eventstore.Store.
@@ -57,8 +78,91 @@ type response struct {
 // KurrentDB; its result describes the stream's last event, or is zero for a
 // stream without events.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	if err := validStreamName(stream); err != nil {
+	req, err := newAppendRequest(ctx, stream, expected, events)
+	if err != nil {
 		return eventstore.AppendResult{}, err
+	}
+	started := time.Now()
+	resp := s.submit(req)
+	if resp.err == nil && resp.wrote {
+		s.observer.Appended(req.types, time.Since(started))
+	}
+	return resp.result, resp.err
+}
+
+// AppendMany implements eventstore.BatchAppender: the appends are queued
+// for the writer together and answered together, each checked and written
+// as Append would, so a caller with many rows to append needs neither a
+// goroutine nor a wait per row.
+func (s *Store) AppendMany(ctx context.Context, appends []eventstore.AppendRequest) []eventstore.AppendOutcome {
+	out := make([]eventstore.AppendOutcome, len(appends))
+	done := make(chan response, len(appends))
+	bundle := &request{ctx: ctx, kind: kindAppend, done: done}
+	for i, a := range appends {
+		req, err := newAppendRequest(ctx, a.Stream, a.Expected, a.Events)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		req.part, req.done = i, done
+		bundle.bundle = append(bundle.bundle, req)
+	}
+	if len(bundle.bundle) == 0 {
+		return out
+	}
+	// waiting holds the appends not answered yet, by their place.
+	waiting := make([]*request, len(appends))
+	for _, req := range bundle.bundle {
+		waiting[req.part] = req
+	}
+	pending := len(bundle.bundle)
+	started := time.Now()
+	take := func(resp response) {
+		req := waiting[resp.part]
+		waiting[resp.part] = nil
+		pending--
+		out[resp.part] = eventstore.AppendOutcome{Result: resp.result, Err: resp.err}
+		if resp.err == nil && resp.wrote {
+			s.observer.Appended(req.types, time.Since(started))
+		}
+	}
+	giveUp := func(err error) []eventstore.AppendOutcome {
+		for i, req := range waiting {
+			if req != nil {
+				out[i].Err = err
+			}
+		}
+		return out
+	}
+	if err := s.enqueue(bundle); err != nil {
+		return giveUp(err)
+	}
+	for pending > 0 {
+		select {
+		case resp := <-done:
+			take(resp)
+		case <-s.writerDone:
+			// The writer answers everything it took before it exits.
+			for pending > 0 {
+				select {
+				case resp := <-done:
+					take(resp)
+				default:
+					return giveUp(eventstore.ErrClosed)
+				}
+			}
+		case <-ctx.Done():
+			return giveUp(ctx.Err())
+		}
+	}
+	return out
+}
+
+// newAppendRequest checks an append and copies what the writer needs out
+// of its events.
+func newAppendRequest(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (*request, error) {
+	if err := validStreamName(stream); err != nil {
+		return nil, err
 	}
 	req := &request{
 		ctx:      ctx,
@@ -71,24 +175,19 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	for i, e := range events {
 		if e.ID == uuid.Nil {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %d has no ID", eventstore.ErrInvalidArgument, i)
+			return nil, fmt.Errorf("%w: event %d has no ID", eventstore.ErrInvalidArgument, i)
 		}
 		if e.Type == "" {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %d has no type", eventstore.ErrInvalidArgument, i)
+			return nil, fmt.Errorf("%w: event %d has no type", eventstore.ErrInvalidArgument, i)
 		}
 		if recordSize(e) > bbolt.MaxValueSize {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %d is larger than %d bytes", eventstore.ErrInvalidArgument, i, bbolt.MaxValueSize)
+			return nil, fmt.Errorf("%w: event %d is larger than %d bytes", eventstore.ErrInvalidArgument, i, bbolt.MaxValueSize)
 		}
 		rec := encodeRecord(e)
 		req.ids[i], req.types[i], req.records[i] = e.ID, e.Type, rec
 		req.bytes += len(rec)
 	}
-	started := time.Now()
-	resp := s.submit(req)
-	if resp.err == nil && resp.wrote {
-		s.observer.Appended(req.types, time.Since(started))
-	}
-	return resp.result, resp.err
+	return req, nil
 }
 
 // Delete implements eventstore.Store.
@@ -112,19 +211,9 @@ func (s *Store) deleteStream(ctx context.Context, kind requestKind, stream strin
 // context ends stops waiting; its request may still be committed, as with
 // any store where the client gives up first (idempotent retries cover it).
 func (s *Store) submit(req *request) response {
-	if s.isClosed.Load() {
-		return response{err: eventstore.ErrClosed}
-	}
-	if err := req.ctx.Err(); err != nil {
-		return response{err: err}
-	}
 	req.done = make(chan response, 1)
-	select {
-	case s.requests <- req:
-	case <-s.closing:
-		return response{err: eventstore.ErrClosed}
-	case <-req.ctx.Done():
-		return response{err: req.ctx.Err()}
+	if err := s.enqueue(req); err != nil {
+		return response{err: err}
 	}
 	select {
 	case resp := <-req.done:
@@ -142,6 +231,24 @@ func (s *Store) submit(req *request) response {
 	}
 }
 
+// enqueue hands req to the writer.
+func (s *Store) enqueue(req *request) error {
+	if s.isClosed.Load() {
+		return eventstore.ErrClosed
+	}
+	if err := req.ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.requests <- req:
+		return nil
+	case <-s.closing:
+		return eventstore.ErrClosed
+	case <-req.ctx.Done():
+		return req.ctx.Err()
+	}
+}
+
 // runWriter is the one goroutine that writes. Each turn takes every request
 // waiting (up to the batch limits) into one transaction and one fsync.
 func (s *Store) runWriter() {
@@ -154,7 +261,7 @@ func (s *Store) runWriter() {
 			for {
 				select {
 				case req := <-s.requests:
-					req.done <- response{err: eventstore.ErrClosed}
+					failAll(req.parts(), eventstore.ErrClosed)
 				default:
 					return
 				}
@@ -172,15 +279,21 @@ func (s *Store) runWriter() {
 // append again; if fewer requests are queued, the writer yields once so
 // they can join this batch rather than wait a whole commit for the next.
 func (s *Store) collect(first *request, answered int) []*request {
-	batch := []*request{first}
-	events, size := len(first.records), first.bytes
+	var batch []*request
+	events, size := 0, 0
+	take := func(req *request) {
+		for _, part := range req.parts() {
+			batch = append(batch, part)
+			events += len(part.records)
+			size += part.bytes
+		}
+	}
+	take(first)
 	drain := func() {
 		for events < maxBatchEvents && size < maxBatchBytes {
 			select {
 			case req := <-s.requests:
-				batch = append(batch, req)
-				events += len(req.records)
-				size += req.bytes
+				take(req)
 			default:
 				return
 			}
@@ -214,7 +327,7 @@ func (s *Store) commitBatch(batch []*request, stale bool) bool {
 		default:
 			// One request hit a storage error mid-write and the transaction
 			// was rolled back; its batch-mates are committed without it.
-			batch[failed].done <- response{err: err}
+			batch[failed].answer(response{err: err})
 			batch = slices.Delete(batch, failed, failed+1)
 			stale = true
 		}
@@ -257,7 +370,7 @@ func (s *Store) tryCommit(batch []*request) (int, error) {
 		// so no commit and no fsync.
 		_ = tx.Rollback()
 		for i, req := range batch {
-			req.done <- responses[i]
+			req.answer(responses[i])
 		}
 		return -1, nil
 	}
@@ -270,7 +383,7 @@ func (s *Store) tryCommit(batch []*request) (int, error) {
 		s.names.set(n.number, n.name)
 	}
 	for i, req := range batch {
-		req.done <- responses[i]
+		req.answer(responses[i])
 	}
 	s.observer.Committed(w.written, w.requests, time.Since(started))
 	for range s.hub.publish(pubs) {
@@ -281,7 +394,7 @@ func (s *Store) tryCommit(batch []*request) (int, error) {
 
 func failAll(batch []*request, err error) {
 	for _, req := range batch {
-		req.done <- response{err: err}
+		req.answer(response{err: err})
 	}
 }
 

@@ -127,7 +127,11 @@ var errAborted = errors.New("import stopped")
 type opener interface {
 	PrepareOpening(m commands.Meta, cmds []domain.PatientCommand) (*commands.OpeningBatch, error)
 	AppendOpening(ctx context.Context, b *commands.OpeningBatch) (commands.Result, error)
+	AppendOpenings(ctx context.Context, bs []*commands.OpeningBatch) []commands.Outcome
 }
+
+// chunkRows is the most prepared rows handed to the store in one call.
+const chunkRows = 256
 
 // Import reads a TEDS-D file and imports each valid row as one episode
 // through cmd, rows in parallel. A row's events (referral, intake,
@@ -219,16 +223,47 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 	episodes := make(chan Episode, 256)
 	var wg sync.WaitGroup
 	if o, ok := cmd.(opener); ok {
-		// Each prepared row is appended by a goroutine of its own, which
-		// ends once the row is counted: a commit readies thousands of them
-		// at once, and the store's writer, queued behind them for a
-		// processor, waits least if each has little left to do.
+		// Prepared rows go to the store in chunks, each appended by a
+		// goroutine of its own that counts its rows once their commit
+		// answers them; a chunk leaves when full, or as soon as no row is
+		// ready to join it. Other rows (a legacy ID found, or a store a
+		// round trip away) are appended by a goroutine each. Every row in
+		// flight, chunked or not, holds a place in inFlight.
 		inFlight := make(chan struct{}, workers)
 		for range runtime.GOMAXPROCS(0) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for e := range episodes {
+				var chunk []*commands.OpeningBatch
+				var lines []int
+				flush := func() {
+					if len(chunk) == 0 {
+						return
+					}
+					bs, ls := chunk, lines
+					chunk, lines = make([]*commands.OpeningBatch, 0, chunkRows), make([]int, 0, chunkRows)
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i, out := range o.AppendOpenings(ctx, bs) {
+							settle(ls[i], out.Result, out.Err)
+							<-inFlight
+						}
+					}()
+				}
+				defer flush()
+				for {
+					var e Episode
+					var more bool
+					select {
+					case e, more = <-episodes:
+					default:
+						flush()
+						e, more = <-episodes
+					}
+					if !more {
+						return
+					}
 					b, err := o.PrepareOpening(episodeMeta(e), e.commands())
 					// A row found under its legacy ID is executed there
 					// through the ordinary path. A batch prepared for an
@@ -245,10 +280,24 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 						settle(e.Line, commands.Result{}, err)
 						continue
 					}
+					// The rows of an unsent chunk hold places too: send it
+					// before waiting for one.
 					select {
 					case inFlight <- struct{}{}:
-					case <-ctx.Done():
-						settle(e.Line, commands.Result{}, ctx.Err())
+					default:
+						flush()
+						select {
+						case inFlight <- struct{}{}:
+						case <-ctx.Done():
+							settle(e.Line, commands.Result{}, ctx.Err())
+							continue
+						}
+					}
+					if lookHere && !legacy {
+						chunk, lines = append(chunk, b), append(lines, e.Line)
+						if len(chunk) == chunkRows {
+							flush()
+						}
 						continue
 					}
 					wg.Add(1)
