@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/continuum-care/continuum/domain"
 )
 
@@ -92,9 +94,14 @@ type Fold struct {
 	replayed      int64
 	afterAsOf     int64
 	latest        time.Time
-	people        map[domain.PatientID]*person
+	// people are keyed by the 16 bytes of their ID, not its 36-character
+	// text: a fold over a national file holds millions of them.
+	people        map[uuid.UUID]*person
 	groups        map[domain.GroupID]*group
 	nextPseudonym int32
+	// names holds one copy of each program ID and source setting, which
+	// every episode repeats.
+	names map[string]string
 }
 
 // person is one patient stream's facts.
@@ -180,8 +187,9 @@ func NewFold(opts Options) *Fold {
 	f := &Fold{
 		loc:    opts.Location,
 		opts:   opts,
-		people: map[domain.PatientID]*person{},
+		people: map[uuid.UUID]*person{},
 		groups: map[domain.GroupID]*group{},
+		names:  map[string]string{},
 	}
 	if f.loc == nil {
 		f.loc = time.UTC
@@ -277,13 +285,31 @@ func (f *Fold) Apply(e domain.Event, estimated bool) {
 }
 
 func (f *Fold) person(id domain.PatientID) *person {
-	p, ok := f.people[id]
+	key, err := uuid.Parse(string(id))
+	if err != nil {
+		// Not a UUID (the domain writes none such): keyed by a
+		// name-based UUID of its text, which no patient ID is.
+		key = uuid.NewSHA1(oddPatientIDs, []byte(id))
+	}
+	p, ok := f.people[key]
 	if !ok {
 		f.nextPseudonym++
 		p = &person{pseudonym: f.nextPseudonym}
-		f.people[id] = p
+		f.people[key] = p
 	}
 	return p
+}
+
+// oddPatientIDs roots the keys of patient IDs that are not UUIDs.
+var oddPatientIDs = uuid.MustParse("0d5c1f7e-3a2b-4c9d-8e6f-1a2b3c4d5e6f")
+
+// name returns the fold's copy of s.
+func (f *Fold) name(s string) string {
+	if kept, ok := f.names[s]; ok {
+		return kept
+	}
+	f.names[s] = s
+	return s
 }
 
 func (f *Fold) group(id domain.GroupID) *group {
@@ -317,7 +343,7 @@ func (f *Fold) startEpisode(id domain.PatientID, program domain.ProgramID, level
 	}
 	d := f.dayOf(at)
 	p.episodes = append(p.episodes, episode{
-		start: at.UnixNano(), startDay: d, level: level, program: program, setting: setting, estimated: estimated,
+		start: at.UnixNano(), startDay: d, level: level, program: domain.ProgramID(f.name(string(program))), setting: f.name(setting), estimated: estimated,
 		stays: []stay{{level: level, startDay: d}},
 	})
 }
