@@ -85,15 +85,15 @@ func (d day) date() domain.Date {
 type Fold struct {
 	loc *time.Location
 	// cutoff is the first instant after the as-of day; zero means none.
-	cutoff        time.Time
-	hasCutoff     bool
-	from, to      day
-	hasFrom       bool
-	hasTo         bool
-	opts          Options
-	replayed      int64
-	afterAsOf     int64
-	latest        time.Time
+	cutoff    time.Time
+	hasCutoff bool
+	from, to  day
+	hasFrom   bool
+	hasTo     bool
+	opts      Options
+	replayed  int64
+	afterAsOf int64
+	latest    time.Time
 	// people are keyed by the 16 bytes of their ID, not its 36-character
 	// text: a fold over a national file holds millions of them.
 	people        map[uuid.UUID]*person
