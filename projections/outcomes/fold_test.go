@@ -665,3 +665,19 @@ func TestFoldedTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestPatientIDsThatAreNotUUIDsAreEachTheirOwnPerson(t *testing.T) {
+	// The domain writes only UUIDs, but a log written by another system
+	// through the EventStoreDB protocol need not.
+	odd, other := domain.PatientID("legacy-7"), domain.PatientID("legacy-8")
+	r := fold(t, Options{},
+		domain.Admitted{Patient: odd, Program: "iop", Level: domain.IOP, OccurredAt: on(t, "2025-01-02")},
+		domain.Admitted{Patient: other, Program: "iop", Level: domain.IOP, OccurredAt: on(t, "2025-01-03")},
+		domain.Admitted{Patient: ann, Program: "iop", Level: domain.IOP, OccurredAt: on(t, "2025-01-04")},
+		domain.Discharged{Patient: odd, Reason: domain.DischargeCompleted, Level: domain.IOP, Program: "iop", OccurredAt: on(t, "2025-01-09")},
+	)
+	want := EpisodeCounts{Total: 3, Closed: 1, Open: 2, Completed: 1, CompletionRate: f64(1)}
+	if !reflect.DeepEqual(r.Episodes, want) {
+		t.Errorf("episodes %+v, want %+v", r.Episodes, want)
+	}
+}
