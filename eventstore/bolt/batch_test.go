@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -234,5 +235,41 @@ func TestAppendManyAnswersEachAppendAsAppendWould(t *testing.T) {
 		if !errors.Is(o.Err, eventstore.ErrClosed) {
 			t.Errorf("append %d to a closed store: %+v", i, o)
 		}
+	}
+}
+
+// TestAppendManyKeepsTransactionsBounded hands the store more events in
+// one call than a batch takes: they are committed in several transactions,
+// none larger than two batches' worth.
+func TestAppendManyKeepsTransactionsBounded(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	gate := &gateObserver{entered: make(chan struct{}), release: release}
+	s, err := Open(t.TempDir(), Options{Observer: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const perAppend = 1000
+	appends := make([]eventstore.AppendRequest, 2*maxBatchEvents/perAppend+10)
+	for i := range appends {
+		appends[i] = eventstore.AppendRequest{Stream: fmt.Sprintf("s-%d", i), Expected: eventstore.NoStream, Events: events(perAppend)}
+	}
+	for i, o := range s.AppendMany(t.Context(), appends) {
+		if o.Err != nil || o.Result.NextExpectedRevision != perAppend-1 {
+			t.Fatalf("append %d: %+v", i, o)
+		}
+	}
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	total := 0
+	for _, c := range gate.commits {
+		total += c[0]
+		if c[0] > 2*maxBatchEvents {
+			t.Errorf("a commit of %d events, over twice the batch limit of %d", c[0], maxBatchEvents)
+		}
+	}
+	if total != len(appends)*perAppend || len(gate.commits) < 2 {
+		t.Errorf("%d commits of %d events in all, want several of %d", len(gate.commits), total, len(appends)*perAppend)
 	}
 }

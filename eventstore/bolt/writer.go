@@ -97,7 +97,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 func (s *Store) AppendMany(ctx context.Context, appends []eventstore.AppendRequest) []eventstore.AppendOutcome {
 	out := make([]eventstore.AppendOutcome, len(appends))
 	done := make(chan response, len(appends))
-	bundle := &request{ctx: ctx, kind: kindAppend, done: done}
+	// waiting holds the appends not answered yet, by their place; bundles
+	// split them within a batch's limits, so one call cannot make one
+	// transaction of any size.
+	waiting := make([]*request, len(appends))
+	pending := 0
+	var bundles []*request
+	events, size := 0, 0
 	for i, a := range appends {
 		req, err := newAppendRequest(ctx, a.Stream, a.Expected, a.Events)
 		if err != nil {
@@ -105,26 +111,37 @@ func (s *Store) AppendMany(ctx context.Context, appends []eventstore.AppendReque
 			continue
 		}
 		req.part, req.done = i, done
-		bundle.bundle = append(bundle.bundle, req)
+		if len(bundles) == 0 || events+len(req.records) > maxBatchEvents || size+req.bytes > maxBatchBytes {
+			bundles = append(bundles, &request{ctx: ctx, kind: kindAppend, done: done})
+			events, size = 0, 0
+		}
+		last := bundles[len(bundles)-1]
+		last.bundle = append(last.bundle, req)
+		events, size = events+len(req.records), size+req.bytes
+		waiting[i] = req
+		pending++
 	}
-	if len(bundle.bundle) == 0 {
-		return out
-	}
-	// waiting holds the appends not answered yet, by their place.
-	waiting := make([]*request, len(appends))
-	for _, req := range bundle.bundle {
-		waiting[req.part] = req
-	}
-	pending := len(bundle.bundle)
-	started := time.Now()
-	take := func(resp response) {
-		req := waiting[resp.part]
-		waiting[resp.part] = nil
+	answer := func(part int, o eventstore.AppendOutcome) {
+		waiting[part] = nil
 		pending--
-		out[resp.part] = eventstore.AppendOutcome{Result: resp.result, Err: resp.err}
-		if resp.err == nil && resp.wrote {
+		out[part] = o
+	}
+	started := time.Now()
+	for k, b := range bundles {
+		if err := s.enqueue(b); err != nil {
+			for _, unsent := range bundles[k:] {
+				for _, req := range unsent.bundle {
+					answer(req.part, eventstore.AppendOutcome{Err: err})
+				}
+			}
+			break
+		}
+	}
+	take := func(resp response) {
+		if req := waiting[resp.part]; resp.err == nil && resp.wrote {
 			s.observer.Appended(req.types, time.Since(started))
 		}
+		answer(resp.part, eventstore.AppendOutcome{Result: resp.result, Err: resp.err})
 	}
 	giveUp := func(err error) []eventstore.AppendOutcome {
 		for i, req := range waiting {
@@ -133,9 +150,6 @@ func (s *Store) AppendMany(ctx context.Context, appends []eventstore.AppendReque
 			}
 		}
 		return out
-	}
-	if err := s.enqueue(bundle); err != nil {
-		return giveUp(err)
 	}
 	for pending > 0 {
 		select {
