@@ -396,10 +396,12 @@ func (s *Store) tryCommit(batch []*request) (int, error) {
 	for _, n := range w.newNames {
 		s.names.set(n.number, n.name)
 	}
+	// Measured before anyone is answered, so a caller that sees its
+	// append done finds the commit counted.
+	s.observer.Committed(w.written, w.requests, time.Since(started))
 	for i, req := range batch {
 		req.answer(responses[i])
 	}
-	s.observer.Committed(w.written, w.requests, time.Since(started))
 	for range s.hub.publish(pubs) {
 		s.observer.SubscriberFellBehind()
 	}
