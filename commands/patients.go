@@ -210,11 +210,12 @@ func (s *Service) AppendOpenings(ctx context.Context, bs []*OpeningBatch) []Outc
 	if len(reqs) > 0 {
 		for j, o := range many.AppendMany(ctx, reqs) {
 			i := prepared[j]
-			if !errors.Is(o.Err, eventstore.ErrWrongExpectedVersion) {
-				out[i].Result, out[i].Err = s.openingResult(ctx, bs[i], o.Result, o.Err)
+			answer := func() { out[i].Result, out[i].Err = s.openingResult(ctx, bs[i], o.Result, o.Err) }
+			if errors.Is(o.Err, eventstore.ErrWrongExpectedVersion) {
+				wg.Go(answer) // decided again against the stream, then appended
 				continue
 			}
-			wg.Go(func() { out[i].Result, out[i].Err = s.openingResult(ctx, bs[i], o.Result, o.Err) })
+			answer()
 		}
 	}
 	wg.Wait()
