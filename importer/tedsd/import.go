@@ -144,9 +144,12 @@ const chunkRows = 256
 // rows (and a few hundred more queued) are held at once.
 //
 // When cmd is a *commands.Service (see opener), rows are decided and
-// encoded by one goroutine per processor and appended by Workers
-// goroutines, each waiting for its append's commit; otherwise each of
-// Workers goroutines runs PatientBatch for one row at a time.
+// encoded by one goroutine per processor and handed to the store in
+// chunks of up to chunkRows (AppendOpenings), up to Workers rows in
+// flight; otherwise each of Workers goroutines runs PatientBatch for one
+// row at a time. Rows are imported under ordered patient IDs (PatientID);
+// in a store that held events when the import began, each is first looked
+// up under its legacy ID, so files imported by earlier builds are found.
 func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Summary, error) {
 	workers := cmp.Or(opts.Workers, DefaultWorkers)
 	maxProblems := cmp.Or(opts.MaxProblems, DefaultMaxProblems)
