@@ -119,8 +119,9 @@ func (s *Server) patients(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	search := strings.ToLower(strings.TrimSpace(q.Get("q")))
-	if !utf8.ValidString(q.Get("q")) && p.err == nil {
+	typed := q.Get("q")
+	search := strings.ToLower(strings.TrimSpace(typed))
+	if !utf8.ValidString(typed) && p.err == nil {
 		p.err = badRequest("invalid_utf8", "q", "the search is not valid UTF-8")
 	}
 	if p.err != nil {

@@ -165,6 +165,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		requests:   make(chan *request, 4096),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
+		names:      names{slots: make([]nameSlot, nameSlots)},
 	}
 	if s.observer == nil {
 		s.observer = nopObserver{}
@@ -287,9 +288,6 @@ type nameSlot struct {
 func (n *names) get(number uint64) (string, bool) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	if n.slots == nil {
-		return "", false
-	}
 	slot := n.slots[number%uint64(len(n.slots))]
 	return slot.name, slot.name != "" && slot.number == number
 }
@@ -297,9 +295,6 @@ func (n *names) get(number uint64) (string, bool) {
 func (n *names) set(number uint64, name string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.slots == nil {
-		n.slots = make([]nameSlot, nameSlots)
-	}
 	n.slots[number%uint64(len(n.slots))] = nameSlot{number: number, name: name}
 }
 

@@ -143,30 +143,11 @@ func (s *Store) AppendMany(ctx context.Context, appends []eventstore.AppendReque
 		}
 		answer(resp.part, eventstore.AppendOutcome{Result: resp.result, Err: resp.err})
 	}
-	giveUp := func(err error) []eventstore.AppendOutcome {
+	if err := s.await(ctx, done, pending, take); err != nil {
 		for i, req := range waiting {
 			if req != nil {
 				out[i].Err = err
 			}
-		}
-		return out
-	}
-	for pending > 0 {
-		select {
-		case resp := <-done:
-			take(resp)
-		case <-s.writerDone:
-			// The writer answers everything it took before it exits.
-			for pending > 0 {
-				select {
-				case resp := <-done:
-					take(resp)
-				default:
-					return giveUp(eventstore.ErrClosed)
-				}
-			}
-		case <-ctx.Done():
-			return giveUp(ctx.Err())
 		}
 	}
 	return out
@@ -229,20 +210,36 @@ func (s *Store) submit(req *request) response {
 	if err := s.enqueue(req); err != nil {
 		return response{err: err}
 	}
-	select {
-	case resp := <-req.done:
-		return resp
-	case <-s.writerDone:
-		// The writer answers everything it took before it exits.
-		select {
-		case resp := <-req.done:
-			return resp
-		default:
-			return response{err: eventstore.ErrClosed}
-		}
-	case <-req.ctx.Done():
-		return response{err: req.ctx.Err()}
+	var resp response
+	if err := s.await(req.ctx, req.done, 1, func(r response) { resp = r }); err != nil {
+		return response{err: err}
 	}
+	return resp
+}
+
+// await passes n answers from done to take. It gives up with the
+// context's error, or with ErrClosed once the writer has exited and the
+// answers it gave before are taken.
+func (s *Store) await(ctx context.Context, done <-chan response, n int, take func(response)) error {
+	for ; n > 0; n-- {
+		select {
+		case resp := <-done:
+			take(resp)
+		case <-s.writerDone:
+			// The writer answers everything it took before it exits.
+			for ; n > 0; n-- {
+				select {
+				case resp := <-done:
+					take(resp)
+				default:
+					return eventstore.ErrClosed
+				}
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // enqueue hands req to the writer.
