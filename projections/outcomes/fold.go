@@ -2,6 +2,7 @@ package outcomes
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,8 +85,9 @@ func (d day) date() domain.Date {
 // itself, so two folds of the same events are equal.
 type Fold struct {
 	loc *time.Location
-	// cutoff is the first instant after the as-of day; zero means none.
-	cutoff    time.Time
+	// cutoff is the first instant after the as-of day, in Unix
+	// nanoseconds; hasCutoff says whether there is one.
+	cutoff    int64
 	hasCutoff bool
 	from, to  day
 	hasFrom   bool
@@ -93,12 +95,20 @@ type Fold struct {
 	opts      Options
 	replayed  int64
 	afterAsOf int64
-	latest    time.Time
-	// people are keyed by the 16 bytes of their ID, not its 36-character
-	// text: a fold over a national file holds millions of them.
-	people        map[uuid.UUID]*person
-	groups        map[domain.GroupID]*group
-	nextPseudonym int32
+	// latest is the latest clinical time folded, in Unix nanoseconds.
+	latest    int64
+	hasLatest bool
+	// people holds everyone in order of first appearance (pseudonym i+1 is
+	// people[i]); index finds them by the 16 bytes of their ID, not its
+	// 36-character text: a fold over a national file holds millions of
+	// them, and a map without pointers costs the collector nothing.
+	people []person
+	index  map[uuid.UUID]int32
+	groups map[domain.GroupID]*group
+	// lastGroup is the group of the previous group event: a session's
+	// attendance arrives together.
+	lastGroupID domain.GroupID
+	lastGroup   *group
 	// names holds one copy of each program ID and source setting, which
 	// every episode repeats.
 	names map[string]string
@@ -175,11 +185,22 @@ type group struct {
 	completed int
 	left      int
 	modules   map[int]map[int32]struct{}
-	sessions  map[domain.SessionID]uint32
-	// attendance holds the latest status per session and person, keyed
-	// session<<32 | pseudonym, so a correction replaces what it corrects.
-	attendance map[uint64]domain.AttendanceStatus
-	counts     attendanceCounts
+	// sessions numbers the group's sessions; marks[n] holds the latest
+	// status of each person marked at session n, so a correction replaces
+	// what it corrects. A session has at most the group's capacity of
+	// people, few enough to look through.
+	sessions map[domain.SessionID]int32
+	marks    [][]mark
+	// lastSession is the session of the previous mark.
+	lastSession      domain.SessionID
+	lastSessionIndex int32
+	counts           attendanceCounts
+}
+
+// mark is one person's attendance status at a session.
+type mark struct {
+	person int32
+	status domain.AttendanceStatus
 }
 
 // NewFold returns an empty fold for opts (see Options.Validate).
@@ -187,7 +208,7 @@ func NewFold(opts Options) *Fold {
 	f := &Fold{
 		loc:    opts.Location,
 		opts:   opts,
-		people: map[uuid.UUID]*person{},
+		index:  map[uuid.UUID]int32{},
 		groups: map[domain.GroupID]*group{},
 		names:  map[string]string{},
 	}
@@ -196,7 +217,7 @@ func NewFold(opts Options) *Fold {
 	}
 	if !opts.AsOf.IsZero() {
 		y, m, d := opts.AsOf.Year, opts.AsOf.Month, opts.AsOf.Day
-		f.cutoff, f.hasCutoff = time.Date(y, m, d+1, 0, 0, 0, 0, f.loc), true
+		f.cutoff, f.hasCutoff = time.Date(y, m, d+1, 0, 0, 0, 0, f.loc).UnixNano(), true
 	}
 	if !opts.From.IsZero() {
 		f.from, f.hasFrom = dayOfDate(opts.From), true
@@ -208,8 +229,11 @@ func NewFold(opts Options) *Fold {
 }
 
 // dayOf is the clinical day of t in the report's zone.
-func (f *Fold) dayOf(t time.Time) day {
-	_, offset := t.In(f.loc).Zone()
+func (f *Fold) dayOf(t time.Time) day { return clinicalDay(t, f.loc) }
+
+// clinicalDay is the day of t in zone loc.
+func clinicalDay(t time.Time, loc *time.Location) day {
+	_, offset := t.In(loc).Zone()
 	s := t.Unix() + int64(offset)
 	d := s / secondsPerDay
 	if s%secondsPerDay < 0 {
@@ -231,77 +255,144 @@ func (f *Fold) Count() { f.replayed++ }
 // Apply folds one event in, in log order. estimated says the event's
 // clinical time is an estimate (imports); episodes remember it.
 func (f *Fold) Apply(e domain.Event, estimated bool) {
-	f.replayed++
 	if !folded(e.EventType()) {
-		return // as Replay, which does not even decode them
+		f.Count() // as Replay, which does not even decode them
+		return
 	}
+	f.apply(newFact(e, estimated, f.loc))
+}
+
+// fact is an event the fold uses, with what every event needs worked out
+// beforehand: a replay makes facts on all cores, and the fold, which
+// takes them one at a time in log order, only looks things up.
+type fact struct {
+	event     domain.Event
+	estimated bool
+	// at is the clinical time in Unix nanoseconds, day its day.
+	at  int64
+	day day
+	// patient is the key of the event's patient (see patientKey).
+	patient uuid.UUID
+}
+
+// newFact makes the fact of a folded event; days are in zone loc.
+func newFact(e domain.Event, estimated bool, loc *time.Location) fact {
 	at := e.When()
-	if f.hasCutoff && !at.Before(f.cutoff) {
+	x := fact{event: e, estimated: estimated, at: at.UnixNano(), day: clinicalDay(at, loc)}
+	if id, ok := patientOf(e); ok {
+		x.patient = patientKey(id)
+	}
+	return x
+}
+
+// patientOf is the patient a folded event is about, if any.
+func patientOf(e domain.Event) (domain.PatientID, bool) {
+	switch e := e.(type) {
+	case domain.IntakeCompleted:
+		return e.Patient, true
+	case domain.MeasureRecorded:
+		return e.Patient, true
+	case domain.Admitted:
+		return e.Patient, true
+	case domain.Readmitted:
+		return e.Patient, true
+	case domain.SteppedDown:
+		return e.Patient, true
+	case domain.SteppedUp:
+		return e.Patient, true
+	case domain.Discharged:
+		return e.Patient, true
+	case domain.MemberJoined:
+		return e.Patient, true
+	case domain.WaitlistPromoted:
+		return e.Patient, true
+	case domain.MemberLeft:
+		return e.Patient, true
+	case domain.GroupCompleted:
+		return e.Patient, true
+	case domain.ModuleCompleted:
+		return e.Patient, true
+	case domain.AttendanceRecorded:
+		return e.Patient, true
+	}
+	return "", false
+}
+
+// patientKey is the 16 bytes of a patient ID. One that is not a UUID (the
+// domain writes none such) is keyed by a name-based UUID of its text,
+// which no patient ID is.
+func patientKey(id domain.PatientID) uuid.UUID {
+	key, err := uuid.Parse(string(id))
+	if err != nil {
+		key = uuid.NewSHA1(oddPatientIDs, []byte(id))
+	}
+	return key
+}
+
+// oddPatientIDs roots the keys of patient IDs that are not UUIDs.
+var oddPatientIDs = uuid.MustParse("0d5c1f7e-3a2b-4c9d-8e6f-1a2b3c4d5e6f")
+
+// apply folds one fact in, in log order.
+func (f *Fold) apply(x fact) {
+	f.replayed++
+	if f.hasCutoff && x.at >= f.cutoff {
 		f.afterAsOf++
 		return
 	}
-	if at.After(f.latest) {
-		f.latest = at
+	if !f.hasLatest || x.at > f.latest {
+		f.latest, f.hasLatest = x.at, true
 	}
-	switch e := e.(type) {
+	switch e := x.event.(type) {
 	case domain.IntakeCompleted:
-		p := f.person(e.Patient)
+		p := f.person(x.patient)
 		if !e.ScoresUnknown {
-			d := f.dayOf(at)
 			p.scores = append(p.scores,
-				score{at: at.UnixNano(), day: d, instrument: domain.PHQ9, value: int16(e.PHQ9)},
-				score{at: at.UnixNano(), day: d, instrument: domain.GAD7, value: int16(e.GAD7)})
+				score{at: x.at, day: x.day, instrument: domain.PHQ9, value: int16(e.PHQ9)},
+				score{at: x.at, day: x.day, instrument: domain.GAD7, value: int16(e.GAD7)})
 		}
 	case domain.MeasureRecorded:
-		p := f.person(e.Patient)
-		p.scores = append(p.scores, score{at: at.UnixNano(), day: f.dayOf(at), instrument: e.Instrument, value: int16(e.Score)})
+		p := f.person(x.patient)
+		p.scores = append(p.scores, score{at: x.at, day: x.day, instrument: e.Instrument, value: int16(e.Score)})
 	case domain.Admitted:
-		f.startEpisode(e.Patient, e.Program, e.Level, e.SourceSetting, at, estimated)
+		f.startEpisode(x, e.Program, e.Level, e.SourceSetting)
 	case domain.Readmitted:
-		f.startEpisode(e.Patient, e.Program, e.Level, e.SourceSetting, at, estimated)
+		f.startEpisode(x, e.Program, e.Level, e.SourceSetting)
 	case domain.SteppedDown:
-		f.move(e.Patient, e.To, at)
+		f.move(x, e.To)
 	case domain.SteppedUp:
-		f.move(e.Patient, e.To, at)
+		f.move(x, e.To)
 	case domain.Discharged:
-		f.discharge(e, at)
+		f.discharge(x, e)
 	case domain.GroupCreated:
 		f.group(e.Group).program = e.Program
 	case domain.GroupChanged:
 		f.group(e.Group).program = e.Program
 	case domain.MemberJoined:
-		f.seat(e.Group, e.Patient, at)
+		f.seat(x, e.Group)
 	case domain.WaitlistPromoted:
-		f.seat(e.Group, e.Patient, at)
+		f.seat(x, e.Group)
 	case domain.MemberLeft:
-		f.unseat(e.Group, e.Patient, at, false)
+		f.unseat(x, e.Group, false)
 	case domain.GroupCompleted:
-		f.unseat(e.Group, e.Patient, at, true)
+		f.unseat(x, e.Group, true)
 	case domain.ModuleCompleted:
-		f.completeModule(e, at)
+		f.completeModule(x, e)
 	case domain.AttendanceRecorded:
-		f.attend(e, at)
+		f.attend(x, e)
 	}
 }
 
-func (f *Fold) person(id domain.PatientID) *person {
-	key, err := uuid.Parse(string(id))
-	if err != nil {
-		// Not a UUID (the domain writes none such): keyed by a
-		// name-based UUID of its text, which no patient ID is.
-		key = uuid.NewSHA1(oddPatientIDs, []byte(id))
-	}
-	p, ok := f.people[key]
+// person returns the person with key, numbering them on first sight. The
+// pointer is good until the next person is added.
+func (f *Fold) person(key uuid.UUID) *person {
+	i, ok := f.index[key]
 	if !ok {
-		f.nextPseudonym++
-		p = &person{pseudonym: f.nextPseudonym}
-		f.people[key] = p
+		i = int32(len(f.people))
+		f.people = append(f.people, person{pseudonym: i + 1})
+		f.index[key] = i
 	}
-	return p
+	return &f.people[i]
 }
-
-// oddPatientIDs roots the keys of patient IDs that are not UUIDs.
-var oddPatientIDs = uuid.MustParse("0d5c1f7e-3a2b-4c9d-8e6f-1a2b3c4d5e6f")
 
 // name returns the fold's copy of s.
 func (f *Fold) name(s string) string {
@@ -313,16 +404,19 @@ func (f *Fold) name(s string) string {
 }
 
 func (f *Fold) group(id domain.GroupID) *group {
+	if f.lastGroup != nil && id == f.lastGroupID {
+		return f.lastGroup
+	}
 	g, ok := f.groups[id]
 	if !ok {
 		g = &group{
-			seated:     map[int32]bool{},
-			modules:    map[int]map[int32]struct{}{},
-			sessions:   map[domain.SessionID]uint32{},
-			attendance: map[uint64]domain.AttendanceStatus{},
+			seated:   map[int32]bool{},
+			modules:  map[int]map[int32]struct{}{},
+			sessions: map[domain.SessionID]int32{},
 		}
 		f.groups[id] = g
 	}
+	f.lastGroupID, f.lastGroup = id, g
 	return g
 }
 
@@ -336,61 +430,53 @@ func (p *person) current() *episode {
 	return nil
 }
 
-func (f *Fold) startEpisode(id domain.PatientID, program domain.ProgramID, level domain.Level, setting string, at time.Time, estimated bool) {
-	p := f.person(id)
+func (f *Fold) startEpisode(x fact, program domain.ProgramID, level domain.Level, setting string) {
+	p := f.person(x.patient)
 	if p.current() != nil {
 		return
 	}
-	d := f.dayOf(at)
 	p.episodes = append(p.episodes, episode{
-		start: at.UnixNano(), startDay: d, level: level, program: domain.ProgramID(f.name(string(program))), setting: f.name(setting), estimated: estimated,
-		stays: []stay{{level: level, startDay: d}},
+		start: x.at, startDay: x.day, level: level, program: domain.ProgramID(f.name(string(program))), setting: f.name(setting), estimated: x.estimated,
+		stays: []stay{{level: level, startDay: x.day}},
 	})
 }
 
-func (f *Fold) move(id domain.PatientID, to domain.Level, at time.Time) {
-	ep := f.person(id).current()
+func (f *Fold) move(x fact, to domain.Level) {
+	ep := f.person(x.patient).current()
 	if ep == nil {
 		return
 	}
-	d := f.dayOf(at)
 	last := &ep.stays[len(ep.stays)-1]
-	last.ended, last.endDay, last.next = true, d, to
-	ep.stays = append(ep.stays, stay{level: to, startDay: d})
+	last.ended, last.endDay, last.next = true, x.day, to
+	ep.stays = append(ep.stays, stay{level: to, startDay: x.day})
 }
 
-func (f *Fold) discharge(e domain.Discharged, at time.Time) {
-	ep := f.person(e.Patient).current()
+func (f *Fold) discharge(x fact, e domain.Discharged) {
+	ep := f.person(x.patient).current()
 	if ep == nil {
 		return
 	}
-	d := f.dayOf(at)
 	last := &ep.stays[len(ep.stays)-1]
-	last.ended, last.endDay = true, d
-	ep.closed, ep.end, ep.endDay, ep.reason, ep.stayUnknown = true, at.UnixNano(), d, e.Reason, e.StayUnknown
+	last.ended, last.endDay = true, x.day
+	ep.closed, ep.end, ep.endDay, ep.reason, ep.stayUnknown = true, x.at, x.day, e.Reason, e.StayUnknown
 }
 
-// groupEventCounts reports whether a group event's day is inside the window.
-func (f *Fold) groupEventCounts(at time.Time) bool {
-	return f.inWindow(f.dayOf(at))
-}
-
-func (f *Fold) seat(id domain.GroupID, patient domain.PatientID, at time.Time) {
-	if !f.groupEventCounts(at) {
+func (f *Fold) seat(x fact, id domain.GroupID) {
+	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(id), f.person(patient)
+	g, p := f.group(id), f.person(x.patient)
 	if !g.seated[p.pseudonym] {
 		g.seatings++
 	}
 	g.seated[p.pseudonym] = true
 }
 
-func (f *Fold) unseat(id domain.GroupID, patient domain.PatientID, at time.Time, completed bool) {
-	if !f.groupEventCounts(at) {
+func (f *Fold) unseat(x fact, id domain.GroupID, completed bool) {
+	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(id), f.person(patient)
+	g, p := f.group(id), f.person(x.patient)
 	if completed {
 		g.completed++
 	} else {
@@ -400,11 +486,11 @@ func (f *Fold) unseat(id domain.GroupID, patient domain.PatientID, at time.Time,
 	g.seated[p.pseudonym] = false
 }
 
-func (f *Fold) completeModule(e domain.ModuleCompleted, at time.Time) {
-	if !f.groupEventCounts(at) {
+func (f *Fold) completeModule(x fact, e domain.ModuleCompleted) {
+	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(e.Group), f.person(e.Patient)
+	g, p := f.group(e.Group), f.person(x.patient)
 	done, ok := g.modules[e.Module]
 	if !ok {
 		done = map[int32]struct{}{}
@@ -416,22 +502,36 @@ func (f *Fold) completeModule(e domain.ModuleCompleted, at time.Time) {
 	}
 }
 
-func (f *Fold) attend(e domain.AttendanceRecorded, at time.Time) {
-	if !f.groupEventCounts(at) {
+func (f *Fold) attend(x fact, e domain.AttendanceRecorded) {
+	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(e.Group), f.person(e.Patient)
-	session, ok := g.sessions[e.Session]
-	if !ok {
-		session = uint32(len(g.sessions))
-		g.sessions[e.Session] = session
+	g, p := f.group(e.Group), f.person(x.patient)
+	marks := &g.marks[g.session(e.Session)]
+	i := slices.IndexFunc(*marks, func(m mark) bool { return m.person == p.pseudonym })
+	if i >= 0 {
+		g.counts.add((*marks)[i].status, -1)
+		p.attendance.add((*marks)[i].status, -1)
+	} else {
+		i = len(*marks)
+		*marks = append(*marks, mark{person: p.pseudonym})
 	}
-	key := uint64(session)<<32 | uint64(uint32(p.pseudonym))
-	if previous, ok := g.attendance[key]; ok {
-		g.counts.add(previous, -1)
-		p.attendance.add(previous, -1)
-	}
-	g.attendance[key] = e.Status
+	(*marks)[i].status = e.Status
 	g.counts.add(e.Status, 1)
 	p.attendance.add(e.Status, 1)
+}
+
+// session numbers a session of the group on first sight.
+func (g *group) session(id domain.SessionID) int32 {
+	if len(g.marks) > 0 && id == g.lastSession {
+		return g.lastSessionIndex
+	}
+	n, ok := g.sessions[id]
+	if !ok {
+		n = int32(len(g.marks))
+		g.sessions[id] = n
+		g.marks = append(g.marks, nil)
+	}
+	g.lastSession, g.lastSessionIndex = id, n
+	return n
 }

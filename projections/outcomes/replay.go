@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/continuum-care/continuum/domain"
 	"github.com/continuum-care/continuum/eventstore"
@@ -25,13 +26,14 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 		return nil, err
 	}
 	fold := NewFold(opts)
-	err := replay.Run(ctx, store, replay.Options{Filter: projections.ClinicalStreams()}, decodePage, func(facts []fact) {
+	decode := func(events []eventstore.RecordedEvent) ([]fact, error) { return decodePage(events, fold.loc) }
+	err := replay.Run(ctx, store, replay.Options{Filter: projections.ClinicalStreams()}, decode, func(facts []fact) {
 		for i := range facts {
 			if facts[i].event == nil {
 				fold.Count()
 				continue
 			}
-			fold.Apply(facts[i].event, facts[i].estimated)
+			fold.apply(facts[i])
 		}
 		if progress != nil {
 			progress(fold.replayed)
@@ -43,15 +45,10 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 	return fold.Report(), nil
 }
 
-// fact is one decoded event; a nil event is one the fold only counts.
-type fact struct {
-	event     domain.Event
-	estimated bool
-}
-
-// decodePage decodes the events some figure depends on; the rest (referrals,
-// sessions, waitlists, programs) are only counted.
-func decodePage(events []eventstore.RecordedEvent) ([]fact, error) {
+// decodePage makes the facts of the events some figure depends on, with
+// days in zone loc; the rest (referrals, sessions, waitlists, programs) are
+// left zero, for the fold to count.
+func decodePage(events []eventstore.RecordedEvent, loc *time.Location) ([]fact, error) {
 	facts := make([]fact, len(events))
 	for i := range events {
 		e := &events[i]
@@ -62,7 +59,7 @@ func decodePage(events []eventstore.RecordedEvent) ([]fact, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decoding the event at %s: %w", e.Position, err)
 		}
-		facts[i] = fact{event: ev, estimated: startsEpisode(e.Type) && bytes.Contains(e.Metadata, estimatedMarker)}
+		facts[i] = newFact(ev, startsEpisode(e.Type) && bytes.Contains(e.Metadata, estimatedMarker), loc)
 	}
 	return facts, nil
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/continuum-care/continuum/domain"
 )
@@ -309,7 +310,8 @@ func (f *Fold) Report() *Report {
 	cohorts := map[string]*accumulator{}
 	programs := map[string]*accumulator{}
 	trends := map[[2]int]*[2]int64{} // (instrument, week) → (scores, sum)
-	for _, p := range f.people {
+	for i := range f.people {
+		p := &f.people[i]
 		slices.SortStableFunc(p.scores, func(a, b score) int { return cmp.Compare(a.at, b.at) })
 		for i := range p.episodes {
 			ep := &p.episodes[i]
@@ -374,10 +376,10 @@ func (f *Fold) horizon() (day, bool) {
 	if f.hasCutoff {
 		return dayOfDate(f.opts.AsOf), true
 	}
-	if f.latest.IsZero() {
+	if !f.hasLatest {
 		return 0, false
 	}
-	return f.dayOf(f.latest), true
+	return f.dayOf(time.Unix(0, f.latest)), true
 }
 
 func slice(m map[string]*accumulator, key string) *accumulator {
@@ -827,12 +829,11 @@ func Pseudonym(n int32) string { return fmt.Sprintf("P%07d", n) }
 // personAttendance lists everyone with attendance, by pseudonym.
 func (f *Fold) personAttendance() []PersonAttendance {
 	var people []*person
-	for _, p := range f.people {
-		if p.attendance.recorded() > 0 {
+	for i := range f.people { // in pseudonym order
+		if p := &f.people[i]; p.attendance.recorded() > 0 {
 			people = append(people, p)
 		}
 	}
-	slices.SortFunc(people, func(a, b *person) int { return cmp.Compare(a.pseudonym, b.pseudonym) })
 	rows := make([]PersonAttendance, len(people))
 	for i, p := range people {
 		c := p.attendance
