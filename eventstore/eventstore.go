@@ -282,6 +282,17 @@ type BatchAppender interface {
 	AppendMany(ctx context.Context, appends []AppendRequest) []AppendOutcome
 }
 
+// RecyclingReader is a Store whose reads of $all can lend their storage: a
+// replay paging through millions of events hands each page back when done
+// with it, and the next page is read into the same memory instead of new
+// memory the collector must then clear away.
+type RecyclingReader interface {
+	// ReadAllRecycled reads as ReadAll does. The events, and the bytes
+	// they point to, are valid until release is called; after that the
+	// store reads other events into them. release must be called once.
+	ReadAllRecycled(ctx context.Context, opts ReadAllOptions) (events []RecordedEvent, release func(), err error)
+}
+
 // AppendRequest is one append of BatchAppender.AppendMany.
 type AppendRequest struct {
 	Stream   string

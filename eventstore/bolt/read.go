@@ -69,6 +69,41 @@ func firstStreamRevision(st streamState, from eventstore.StreamPosition, dir eve
 // replays of long histories should page with Max, because a transaction open
 // when the file outgrows its memory mapping holds up the writer's remap.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error) {
+	return s.readAll(ctx, opts, nil)
+}
+
+// ReadAllRecycled implements eventstore.RecyclingReader: the page's events
+// and bytes come from, and go back to, a pool of page buffers.
+func (s *Store) ReadAllRecycled(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, func(), error) {
+	buf, _ := s.pageBuffers.Get().(*pageBuffer)
+	if buf == nil {
+		buf = &pageBuffer{}
+	}
+	events, err := s.readAll(ctx, opts, buf)
+	if err != nil {
+		s.pageBuffers.Put(buf)
+		return nil, nil, err
+	}
+	return events, func() {
+		buf.events = events[:0]
+		s.pageBuffers.Put(buf)
+	}, nil
+}
+
+// pageBuffer is the storage of a recycled read: its events, and the chunks
+// their bytes were copied into, which the next read reuses in order.
+type pageBuffer struct {
+	events []eventstore.RecordedEvent
+	chunks [][]byte
+	// strings interns event and content types across reads.
+	strings map[string]string
+}
+
+// recycledChunk is the size of a page buffer's byte chunks.
+const recycledChunk = 256 << 10
+
+// readAll reads $all, into buf's storage when buf is not nil.
+func (s *Store) readAll(ctx context.Context, opts eventstore.ReadAllOptions, buf *pageBuffer) ([]eventstore.RecordedEvent, error) {
 	match, err := opts.Filter.Matcher()
 	if err != nil {
 		return nil, err
@@ -78,11 +113,18 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 		first = seqAtOrBefore(opts.From)
 	}
 	var out []eventstore.RecordedEvent
-	if opts.Max > 0 {
+	if buf != nil {
+		out = buf.events[:0]
+	}
+	if opts.Max > 0 && cap(out) == 0 {
 		out = make([]eventstore.RecordedEvent, 0, min(opts.Max, 1<<16))
 	}
 	err = s.view(func(tx *bbolt.Tx) error {
 		r := newReader(s, tx)
+		r.buffer = buf
+		if buf != nil {
+			r.strings = buf.strings
+		}
 		if opts.Direction == eventstore.Forwards {
 			if k, _ := r.events.Cursor().Last(); k != nil {
 				s.maybeWarm(first, seqFromKey(k))
@@ -99,6 +141,9 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 			}
 			return opts.Max == 0 || uint64(len(out)) < opts.Max, nil
 		})
+		if buf != nil {
+			buf.strings = r.strings
+		}
 		return err
 	})
 	return out, err
@@ -136,6 +181,9 @@ type reader struct {
 	strings map[string]string
 	// arena holds copied bytes; one allocation serves many small events.
 	arena []byte
+	// buffer, when set, lends the arena's chunks; used counts those taken.
+	buffer *pageBuffer
+	used   int
 	// lastNumber and lastName remember the previous stream: consecutive
 	// events of $all often belong to the same append.
 	lastNumber uint64
@@ -313,10 +361,30 @@ func (r *reader) copy(b []byte) []byte {
 		return bytes.Clone(b)
 	}
 	if cap(r.arena)-len(r.arena) < len(b) {
-		// Chunks grow from small, so reading one short stream stays cheap.
-		r.arena = make([]byte, 0, max(min(2*cap(r.arena), arenaChunk), 4<<10, len(b)))
+		r.arena = r.chunk(len(b))
 	}
 	start := len(r.arena)
 	r.arena = append(r.arena, b...)
 	return r.arena[start:len(r.arena):len(r.arena)]
+}
+
+// chunk returns an empty arena chunk with room for n bytes: the buffer's
+// next spare one, or a new one. Unbuffered chunks grow from small, so
+// reading one short stream stays cheap.
+func (r *reader) chunk(n int) []byte {
+	buf := r.buffer
+	if buf == nil {
+		return make([]byte, 0, max(min(2*cap(r.arena), arenaChunk), 4<<10, n))
+	}
+	for r.used < len(buf.chunks) {
+		c := buf.chunks[r.used]
+		r.used++
+		if cap(c) >= n {
+			return c[:0]
+		}
+	}
+	c := make([]byte, 0, max(recycledChunk, n))
+	buf.chunks = append(buf.chunks, c)
+	r.used = len(buf.chunks)
+	return c
 }

@@ -34,9 +34,29 @@ type Options struct {
 // so each page after the first starts at the last event already seen and
 // drops it, whatever the store's positions look like.
 func Pages(ctx context.Context, store eventstore.Store, opts Options, emit func(number int, events []eventstore.RecordedEvent) error) error {
+	return pages(ctx, store, opts, func(number int, events []eventstore.RecordedEvent, release func()) error {
+		defer release()
+		return emit(number, events)
+	})
+}
+
+// pages is Pages handing each page over with its release: the events stay
+// valid until release is called, which must happen once. A store that
+// recycles its reads' storage (eventstore.RecyclingReader) reads the next
+// pages into released ones.
+func pages(ctx context.Context, store eventstore.Store, opts Options, emit func(number int, events []eventstore.RecordedEvent, release func()) error) error {
+	read := func(o eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, func(), error) {
+		evs, err := store.ReadAll(ctx, o)
+		return evs, func() {}, err
+	}
+	if recycling, ok := store.(eventstore.RecyclingReader); ok {
+		read = func(o eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, func(), error) {
+			return recycling.ReadAllRecycled(ctx, o)
+		}
+	}
 	from, after := opts.After, opts.After
 	for number := 0; ; number++ {
-		evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: PageSize, Filter: opts.Filter})
+		evs, release, err := read(eventstore.ReadAllOptions{From: from, Max: PageSize, Filter: opts.Filter})
 		if err != nil {
 			return fmt.Errorf("reading the log: %w", err)
 		}
@@ -45,16 +65,19 @@ func Pages(ctx context.Context, store eventstore.Store, opts Options, emit func(
 			evs = evs[1:]
 		}
 		if len(evs) == 0 {
+			release()
 			if full {
 				return fmt.Errorf("reading the log: a full page at %s brought nothing new", from)
 			}
 			return nil
 		}
-		if err := emit(number, evs); err != nil {
-			return err
-		}
+		// Noted before emit: the page may be released, and read into,
+		// before emit returns.
 		after = evs[len(evs)-1].Position
 		from = after
+		if err := emit(number, evs, release); err != nil {
+			return err
+		}
 		if !full {
 			return nil
 		}
@@ -72,14 +95,15 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 		decoders = runtime.GOMAXPROCS(0)
 	}
 	type page struct {
-		number int
-		events []eventstore.RecordedEvent
+		number  int
+		events  []eventstore.RecordedEvent
+		release func()
 	}
 	type decoded struct {
 		number int
 		value  T
 	}
-	pages := make(chan page, 2*decoders)
+	queue := make(chan page, 2*decoders)
 	out := make(chan decoded, 2*decoders)
 	errs := make(chan error, decoders+1)
 	// fail hands a stage's failure back and stops the others, so the fold
@@ -93,12 +117,13 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		defer close(pages)
-		fail(Pages(ctx, store, opts, func(number int, events []eventstore.RecordedEvent) error {
+		defer close(queue)
+		fail(pages(ctx, store, opts, func(number int, events []eventstore.RecordedEvent, release func()) error {
 			select {
-			case pages <- page{number, events}:
+			case queue <- page{number, events, release}:
 				return nil
 			case <-ctx.Done():
+				release()
 				return ctx.Err()
 			}
 		}))
@@ -108,8 +133,9 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range pages {
+			for p := range queue {
 				v, err := decode(p.events)
+				p.release()
 				if err != nil {
 					fail(err)
 					return
