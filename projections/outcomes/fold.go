@@ -2,7 +2,6 @@ package outcomes
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -508,7 +507,13 @@ func (f *Fold) attend(x fact, e domain.AttendanceRecorded) {
 	}
 	g, p := f.group(e.Group), f.person(x.patient)
 	marks := &g.marks[g.session(e.Session)]
-	i := slices.IndexFunc(*marks, func(m mark) bool { return m.person == p.pseudonym })
+	i := -1
+	for j := range *marks {
+		if (*marks)[j].person == p.pseudonym {
+			i = j
+			break
+		}
+	}
 	if i >= 0 {
 		g.counts.add((*marks)[i].status, -1)
 		p.attendance.add((*marks)[i].status, -1)
