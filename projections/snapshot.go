@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/internal/durable"
 )
 
 // SnapshotFile is the name of the snapshot in the runner's directory.
@@ -143,14 +144,5 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.SyncDir(dir)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/continuum-care/continuum/eventstore"
 	"github.com/continuum-care/continuum/eventstore/bolt"
+	"github.com/continuum-care/continuum/internal/durable"
 	"github.com/continuum-care/continuum/web"
 )
 
@@ -86,7 +87,7 @@ func downloadBackup(ctx context.Context, client *apiClient, out string) (bolt.Su
 		os.Remove(path)
 		return bolt.Summary{}, err
 	}
-	return sum, syncDir(filepath.Dir(out))
+	return sum, durable.SyncDir(filepath.Dir(out))
 }
 
 // refusal describes an error answer by its status and the API's message.
@@ -124,16 +125,6 @@ func stageFile(dir, name string, src io.Reader) (path string, n int64, err error
 		return "", n, err
 	}
 	return f.Name(), n, nil
-}
-
-// syncDir makes renames and removals in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // backupOf offers the store's consistent copy to the web server when the

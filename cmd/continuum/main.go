@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"import":     {summary: "import episodes from other systems' files: import tedsd --data DIR FILE…", run: runImport},
 	"backup":     {summary: "download a verified, consistent copy of a running server's embedded store (--addr, --out)", run: runBackup},
 	"restore":    {summary: "replace a stopped server's embedded store with a backup (--data DIR FILE); projections rebuild", run: runRestore},
+	"compact":    {summary: "rewrite a stopped server's embedded store file in log order (--data DIR): replays read it front to back", run: runCompact},
 	"rebuild":    {summary: "replay the whole log into fresh projections while the server is stopped, reporting events/s", run: runRebuild},
 	"users":      {summary: "add or list users and their roles: users add --name NAME --role ROLE (password on stdin) | users list", run: runUsers},
 	"token":      {summary: "issue an API token for a user: token create --user NAME (offline, or --addr as an admin)", run: runToken},

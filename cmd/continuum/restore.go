@@ -14,6 +14,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/continuum-care/continuum/eventstore/bolt"
+	"github.com/continuum-care/continuum/internal/durable"
 	"github.com/continuum-care/continuum/projections"
 	"github.com/continuum-care/continuum/web"
 )
@@ -141,7 +142,7 @@ func restore(dir, file string, now time.Time) (restored, error) {
 			return restored{}, fmt.Errorf("dropping %s: %w", name, err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return restored{}, err
 	}
 	live := filepath.Join(dir, bolt.FileName)
@@ -152,7 +153,7 @@ func restore(dir, file string, now time.Time) (restored, error) {
 		return restored{}, err
 	}
 	keep = true
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return restored{}, err
 	}
 	_, err = os.Stat(filepath.Join(dir, keysFile))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -51,6 +52,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sites := fs.Int("sites", 1, "clinics running the catalog, for volume (each adds a copy of the catalog)")
 	workers := fs.Int("workers", simulate.DefaultWorkers, "commands in flight per site")
 	tz := fs.String("tz", "UTC", "the clinic's time zone (IANA name)")
+	compact := fs.Bool("compact", true, "when done, rewrite the embedded store file in log order (as `continuum compact` does), so replays read it front to back")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,5 +113,16 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	return ledger.Record(cfg, stats.Days)
+	if err := ledger.Record(cfg, stats.Days); err != nil {
+		return err
+	}
+	if *storeURL != "" || !*compact {
+		return nil
+	}
+	// Many small appends to interleaved streams scatter $all's pages over
+	// the file; a bulk writer lays them out again once it is done.
+	if err := errors.Join(keys.Close(), store.Close()); err != nil {
+		return err
+	}
+	return compactStore(*dataDir, stdout, stderr)
 }

@@ -33,7 +33,7 @@ func TestSimulateCommand(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"simulate", "--data", dir, "--days", "60", "--seed", "3", "--start", "2026-09-07"}
 	code, stdout, stderr := runCommand(t, args...)
-	if code != 0 || !strings.Contains(stdout, "events appended") || !strings.Contains(stdout, "AttendanceRecorded") {
+	if code != 0 || !strings.Contains(stdout, "events appended") || !strings.Contains(stdout, "AttendanceRecorded") || !strings.Contains(stdout, "compacted the store file") {
 		t.Fatalf("simulate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	written := countEvents(t, dir)

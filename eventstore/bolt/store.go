@@ -148,7 +148,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	db, err := openLocked(path, &bbolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
 		// A generous initial mapping means the writer rarely has to remap,
@@ -266,6 +266,33 @@ func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
 		return eventstore.ErrClosed
 	}
 	return err
+}
+
+// openLocked opens and locks the bbolt file at path. A restore or a
+// compaction renames a new file over the old one and only then lets go of
+// the old one's lock, so an open that waited for that lock holds a file
+// the path no longer names: it opens the path again.
+func openLocked(path string, opts *bbolt.Options) (*bbolt.DB, error) {
+	for attempt := 1; ; attempt++ {
+		before, beforeErr := os.Stat(path)
+		db, err := bbolt.Open(path, 0o600, opts)
+		if err != nil {
+			return nil, err
+		}
+		after, err := os.Stat(path)
+		switch {
+		case err != nil:
+			db.Close()
+			return nil, err
+		case beforeErr != nil, os.SameFile(before, after):
+			// Created by this open, or the file the path named all along.
+			return db, nil
+		case attempt == 3:
+			db.Close()
+			return nil, fmt.Errorf("%s was replaced three times while opening it", path)
+		}
+		db.Close()
+	}
 }
 
 // names caches stream number → name. The mapping never changes once
