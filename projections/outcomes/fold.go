@@ -97,12 +97,16 @@ type Fold struct {
 	// latest is the latest clinical time folded, in Unix nanoseconds.
 	latest    int64
 	hasLatest bool
-	// people holds everyone in order of first appearance (pseudonym i+1 is
-	// people[i]); index finds them by the 16 bytes of their ID, not its
-	// 36-character text: a fold over a national file holds millions of
+	// people holds everyone in order of first appearance: person i's
+	// pseudonym is i+1. index finds them by the 16 bytes of their ID, not
+	// its 36-character text: a fold over a national file holds millions of
 	// them, and a map without pointers costs the collector nothing.
 	people []person
 	index  map[uuid.UUID]int32
+	// attendance[i] is person i's attendance, apart from the rest of
+	// them: it is what most events touch, and a small array of it stays
+	// in the processor's caches longer.
+	attendance []attendanceCounts
 	groups map[domain.GroupID]*group
 	// lastGroup is the group of the previous group event: a session's
 	// attendance arrives together.
@@ -113,13 +117,10 @@ type Fold struct {
 	names map[string]string
 }
 
-// person is one patient stream's facts.
+// person is one patient stream's scores and episodes.
 type person struct {
-	// pseudonym numbers people in order of first appearance in the log.
-	pseudonym  int32
-	scores     []score
-	episodes   []episode
-	attendance attendanceCounts
+	scores   []score
+	episodes []episode
 }
 
 // score is one total score with its clinical time, intake baselines included.
@@ -158,10 +159,10 @@ type stay struct {
 
 // attendanceCounts counts the latest attendance status of each session.
 type attendanceCounts struct {
-	present, absent, excused int
+	present, absent, excused int32
 }
 
-func (c *attendanceCounts) add(s domain.AttendanceStatus, n int) {
+func (c *attendanceCounts) add(s domain.AttendanceStatus, n int32) {
 	switch s {
 	case domain.Present:
 		c.present += n
@@ -172,7 +173,7 @@ func (c *attendanceCounts) add(s domain.AttendanceStatus, n int) {
 	}
 }
 
-func (c attendanceCounts) recorded() int { return c.present + c.absent + c.excused }
+func (c attendanceCounts) recorded() int32 { return c.present + c.absent + c.excused }
 
 // group is one group's memberships, module completions and attendance.
 type group struct {
@@ -381,17 +382,22 @@ func (f *Fold) apply(x fact) {
 	}
 }
 
-// person returns the person with key, numbering them on first sight. The
-// pointer is good until the next person is added.
-func (f *Fold) person(key uuid.UUID) *person {
+// pseudonym returns the pseudonym of the person with key, numbering them
+// on first sight: people[pseudonym-1] is theirs.
+func (f *Fold) pseudonym(key uuid.UUID) int32 {
 	i, ok := f.index[key]
 	if !ok {
 		i = int32(len(f.people))
-		f.people = append(f.people, person{pseudonym: i + 1})
+		f.people = append(f.people, person{})
+		f.attendance = append(f.attendance, attendanceCounts{})
 		f.index[key] = i
 	}
-	return &f.people[i]
+	return i + 1
 }
+
+// person returns the person with key. The pointer is good until the next
+// person is added.
+func (f *Fold) person(key uuid.UUID) *person { return &f.people[f.pseudonym(key)-1] }
 
 // name returns the fold's copy of s.
 func (f *Fold) name(s string) string {
@@ -464,40 +470,40 @@ func (f *Fold) seat(x fact, id domain.GroupID) {
 	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(id), f.person(x.patient)
-	if !g.seated[p.pseudonym] {
+	g, p := f.group(id), f.pseudonym(x.patient)
+	if !g.seated[p] {
 		g.seatings++
 	}
-	g.seated[p.pseudonym] = true
+	g.seated[p] = true
 }
 
 func (f *Fold) unseat(x fact, id domain.GroupID, completed bool) {
 	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(id), f.person(x.patient)
+	g, p := f.group(id), f.pseudonym(x.patient)
 	if completed {
 		g.completed++
 	} else {
 		g.left++
 	}
 	// Someone seated before the window still counts among the members.
-	g.seated[p.pseudonym] = false
+	g.seated[p] = false
 }
 
 func (f *Fold) completeModule(x fact, e domain.ModuleCompleted) {
 	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(e.Group), f.person(x.patient)
+	g, p := f.group(e.Group), f.pseudonym(x.patient)
 	done, ok := g.modules[e.Module]
 	if !ok {
 		done = map[int32]struct{}{}
 		g.modules[e.Module] = done
 	}
-	done[p.pseudonym] = struct{}{}
-	if _, ever := g.seated[p.pseudonym]; !ever {
-		g.seated[p.pseudonym] = false // a member seated before the window
+	done[p] = struct{}{}
+	if _, ever := g.seated[p]; !ever {
+		g.seated[p] = false // a member seated before the window
 	}
 }
 
@@ -505,25 +511,26 @@ func (f *Fold) attend(x fact, e domain.AttendanceRecorded) {
 	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(e.Group), f.person(x.patient)
+	g, p := f.group(e.Group), f.pseudonym(x.patient)
+	counts := &f.attendance[p-1]
 	marks := &g.marks[g.session(e.Session)]
 	i := -1
 	for j := range *marks {
-		if (*marks)[j].person == p.pseudonym {
+		if (*marks)[j].person == p {
 			i = j
 			break
 		}
 	}
 	if i >= 0 {
 		g.counts.add((*marks)[i].status, -1)
-		p.attendance.add((*marks)[i].status, -1)
+		counts.add((*marks)[i].status, -1)
 	} else {
 		i = len(*marks)
-		*marks = append(*marks, mark{person: p.pseudonym})
+		*marks = append(*marks, mark{person: p})
 	}
 	(*marks)[i].status = e.Status
 	g.counts.add(e.Status, 1)
-	p.attendance.add(e.Status, 1)
+	counts.add(e.Status, 1)
 }
 
 // session numbers a session of the group on first sight.

@@ -809,8 +809,8 @@ func (f *Fold) groupOutcomes() ([]GroupOutcome, []ModuleOutcome) {
 			Group: string(id), Program: string(g.program),
 			Members: len(g.seated), Seatings: g.seatings, Completed: g.completed, Left: g.left, Active: active,
 			CompletionRate: ratio(g.completed, g.completed+g.left),
-			Recorded:       g.counts.recorded(), Present: g.counts.present, Absent: g.counts.absent, Excused: g.counts.excused,
-			AttendanceRate: ratio(g.counts.present, g.counts.recorded()),
+			Recorded:       int(g.counts.recorded()), Present: int(g.counts.present), Absent: int(g.counts.absent), Excused: int(g.counts.excused),
+			AttendanceRate: ratio(int(g.counts.present), int(g.counts.recorded())),
 		})
 		for _, m := range slices.Sorted(maps.Keys(g.modules)) {
 			done := len(g.modules[m])
@@ -828,19 +828,15 @@ func Pseudonym(n int32) string { return fmt.Sprintf("P%07d", n) }
 
 // personAttendance lists everyone with attendance, by pseudonym.
 func (f *Fold) personAttendance() []PersonAttendance {
-	var people []*person
-	for i := range f.people { // in pseudonym order
-		if p := &f.people[i]; p.attendance.recorded() > 0 {
-			people = append(people, p)
+	var rows []PersonAttendance
+	for i, c := range f.attendance { // in pseudonym order
+		if c.recorded() == 0 {
+			continue
 		}
-	}
-	rows := make([]PersonAttendance, len(people))
-	for i, p := range people {
-		c := p.attendance
-		rows[i] = PersonAttendance{
-			Person: Pseudonym(p.pseudonym), Recorded: c.recorded(),
-			Present: c.present, Absent: c.absent, Excused: c.excused, Rate: ratio(c.present, c.recorded()),
-		}
+		rows = append(rows, PersonAttendance{
+			Person: Pseudonym(int32(i + 1)), Recorded: int(c.recorded()),
+			Present: int(c.present), Absent: int(c.absent), Excused: int(c.excused), Rate: ratio(int(c.present), int(c.recorded())),
+		})
 	}
 	return rows
 }
