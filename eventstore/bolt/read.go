@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -97,6 +98,61 @@ type pageBuffer struct {
 	chunks [][]byte
 	// strings interns event and content types across reads.
 	strings map[string]string
+	// verdicts remembers which streams the last reads' filter kept.
+	verdicts *streamVerdicts
+}
+
+// streamVerdicts remembers, by stream number, which streams a filter on
+// stream names keeps: a replay asks it of the same few hundred thousand
+// streams millions of times, and every answer would otherwise read the
+// stream's name from memory the processor has long evicted.
+type streamVerdicts struct {
+	filter eventstore.Filter
+	// kept holds, per stream number, 0 when not asked yet, 1 when
+	// dropped, 2 when kept.
+	kept []uint8
+}
+
+// maxVerdicts bounds the stream numbers remembered (64 MB).
+const maxVerdicts = 1 << 26
+
+// verdictsFor returns the buffer's verdicts for filter, forgetting those of
+// another filter, or nil when verdicts do not apply: no buffer, no filter,
+// or a filter on event types.
+func (buf *pageBuffer) verdictsFor(filter *eventstore.Filter) *streamVerdicts {
+	if buf == nil || filter == nil || filter.Target != eventstore.FilterStreamName {
+		return nil
+	}
+	v := buf.verdicts
+	if v == nil || v.filter.Regex != filter.Regex || !slices.Equal(v.filter.Prefixes, filter.Prefixes) {
+		v = &streamVerdicts{filter: eventstore.Filter{Target: filter.Target, Regex: filter.Regex, Prefixes: slices.Clone(filter.Prefixes)}}
+		buf.verdicts = v
+	}
+	return v
+}
+
+// lookup returns whether the stream numbered n is kept, if known.
+func (v *streamVerdicts) lookup(n uint64) (keep, known bool) {
+	if v == nil || n >= uint64(len(v.kept)) {
+		return false, false
+	}
+	k := v.kept[n]
+	return k == 2, k != 0
+}
+
+// remember notes whether the stream numbered n is kept.
+func (v *streamVerdicts) remember(n uint64, keep bool) {
+	if v == nil || n >= maxVerdicts {
+		return
+	}
+	if n >= uint64(len(v.kept)) {
+		grown := slices.Grow(v.kept, int(n+1)-len(v.kept))
+		v.kept = grown[:cap(grown)]
+	}
+	v.kept[n] = 1
+	if keep {
+		v.kept[n] = 2
+	}
 }
 
 // recycledChunk is the size of a page buffer's byte chunks.
@@ -130,13 +186,22 @@ func (s *Store) readAll(ctx context.Context, opts eventstore.ReadAllOptions, buf
 				s.maybeWarm(first, seqFromKey(k))
 			}
 		}
+		verdicts := buf.verdictsFor(opts.Filter)
 		_, err := r.scanAll(ctx, first, opts.Direction, func(seq uint64, rec record) (bool, error) {
+			keep, known := verdicts.lookup(rec.stream)
+			if known && !keep {
+				return true, nil
+			}
 			name, err := r.streamName(rec.stream)
 			if err != nil {
 				return false, err
 			}
 			eventType := r.intern(rec.eventType)
-			if match(name, eventType) {
+			if !known {
+				keep = match(name, eventType)
+				verdicts.remember(rec.stream, keep)
+			}
+			if keep {
 				r.materialize(grow(&out), seq, name, eventType, rec)
 			}
 			return opts.Max == 0 || uint64(len(out)) < opts.Max, nil
