@@ -107,7 +107,7 @@ type Fold struct {
 	// them: it is what most events touch, and a small array of it stays
 	// in the processor's caches longer.
 	attendance []attendanceCounts
-	groups map[domain.GroupID]*group
+	groups     map[domain.GroupID]*group
 	// lastGroup is the group of the previous group event: a session's
 	// attendance arrives together.
 	lastGroupID domain.GroupID
