@@ -3,6 +3,8 @@ package outcomes
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"testing"
 )
 
@@ -33,16 +35,29 @@ func TestWriteJSONIsTheEncodersIndentedJSON(t *testing.T) {
 		}
 	}
 	r := fold(t, Options{}, clinicHistory(t)...)
-	var got, want bytes.Buffer
-	if err := r.WriteJSON(&got); err != nil {
-		t.Fatal(err)
+	for i, rate := range []*float64{nil, f64(0), f64(1), f64(1.0 / 3), f64(1e-7), f64(2.5e-6), f64(2e21), f64(123456789.125)} {
+		r.AttendanceByPerson = append(r.AttendanceByPerson, PersonAttendance{Person: fmt.Sprintf("P%d", i), Recorded: i, Present: -i, Rate: rate})
 	}
-	enc := json.NewEncoder(&want)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		t.Fatal(err)
+	r.AttendanceByPerson = append(r.AttendanceByPerson, PersonAttendance{Person: "P<\"&>\u2028é"})
+	for _, people := range [][]PersonAttendance{r.AttendanceByPerson, {}, nil} {
+		r.AttendanceByPerson = people
+		var got, want bytes.Buffer
+		if err := r.WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%d people: WriteJSON differs from the encoder's bytes:\n got %s\nwant %s", len(people), got.Bytes(), want.Bytes())
+		}
 	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Errorf("WriteJSON differs from the encoder's bytes:\n got %s\nwant %s", got.Bytes(), want.Bytes())
+	var got bytes.Buffer
+	nan := math.NaN()
+	r.AttendanceByPerson = []PersonAttendance{{Person: "P1", Rate: &nan}}
+	if err := r.WriteJSON(&got); err == nil {
+		t.Error("a NaN rate was written")
 	}
 }
