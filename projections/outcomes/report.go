@@ -306,6 +306,14 @@ func (f *Fold) Report() *Report {
 		s := horizon.date().String()
 		r.Horizon = &s
 	}
+	// Groups and attendance read state the episodes below do not touch:
+	// they are worked out meanwhile, on another core.
+	groupsDone := make(chan struct{})
+	go func() {
+		defer close(groupsDone)
+		r.Groups, r.Modules = f.groupOutcomes()
+		r.AttendanceByPerson = f.personAttendance()
+	}()
 	all := newAccumulator()
 	cohorts := map[string]*accumulator{}
 	programs := map[string]*accumulator{}
@@ -334,8 +342,7 @@ func (f *Fold) Report() *Report {
 	for _, key := range slices.Sorted(maps.Keys(programs)) {
 		r.ByProgram = append(r.ByProgram, ProgramOutcomes{Program: key, Outcomes: programs[key].outcomes()})
 	}
-	r.Groups, r.Modules = f.groupOutcomes()
-	r.AttendanceByPerson = f.personAttendance()
+	<-groupsDone
 	ensureLists(r)
 	return r
 }
