@@ -17,9 +17,7 @@ func TestStreamNamesOutnumberingTheCacheReadBack(t *testing.T) {
 	ctx := context.Background()
 	const streams, rounds = 10, 3
 	shrink := func(s *Store) {
-		s.names.mu.Lock()
-		s.names.slots = make([]nameSlot, 3)
-		s.names.mu.Unlock()
+		s.names = newNames(3)
 	}
 	s, err := Open(dir, Options{})
 	if err != nil {
