@@ -296,8 +296,9 @@ func openLocked(path string, opts *bbolt.Options) (*bbolt.DB, error) {
 }
 
 // names caches stream number → name. The mapping never changes once
-// committed, so readers of any snapshot can share it; entries are added only
-// from committed data (by the writer after a commit, by readers on a miss).
+// committed, so readers of any snapshot can share it; readers add what they
+// miss. The writer adds nothing: an import creating a million streams would
+// fill it with names nobody reads back (and pay an entry for each).
 // It holds a fixed number of slots, a stream in the slot its number picks,
 // so its memory stays bounded however many streams the store holds (a
 // million imported patients kept 58 MB of names when it held them all);

@@ -390,9 +390,6 @@ func (s *Store) tryCommit(batch []*request) (int, error) {
 		failAll(batch, err)
 		return -1, err
 	}
-	for _, n := range w.newNames {
-		s.names.set(n.number, n.name)
-	}
 	// Measured before anyone is answered, so a caller that sees its
 	// append done finds the commit counted.
 	s.observer.Committed(w.written, w.requests, time.Since(started))
@@ -430,12 +427,6 @@ type batchWriter struct {
 	// written and requests count the events and the appends or deletes this batch wrote.
 	written  int
 	requests int
-	newNames []streamName
-}
-
-type streamName struct {
-	number uint64
-	name   string
 }
 
 func newBatchWriter(s *Store, tx *bbolt.Tx, now time.Time) *batchWriter {
@@ -551,7 +542,6 @@ func (w *batchWriter) newStream(name string) (uint64, error) {
 		return 0, err
 	}
 	w.s.lastStream = number
-	w.newNames = append(w.newNames, streamName{number, name})
 	return number, nil
 }
 
