@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/continuum-care/continuum/eventstore"
+	"github.com/continuum-care/continuum/eventstore/bolt"
 	"github.com/continuum-care/continuum/eventstore/memstore"
 	"github.com/google/uuid"
 )
@@ -95,5 +97,55 @@ func TestPagesAfterAPosition(t *testing.T) {
 	})
 	if err != nil || got != 6 {
 		t.Fatalf("read %d events after the 4th, err %v; want 6", got, err)
+	}
+}
+
+// TestRunOverARecyclingStore replays the embedded store, which reads each
+// page into storage the replay hands back once the page is decoded, with
+// slow and fast decoders racing: every event arrives once, in order, with
+// its own bytes, never those of a page read later into the same storage.
+func TestRunOverARecyclingStore(t *testing.T) {
+	store, err := bolt.Open(t.TempDir(), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, ok := eventstore.Store(store).(eventstore.RecyclingReader); !ok {
+		t.Fatal("the embedded store does not recycle its reads")
+	}
+	const n = 3*PageSize + 17
+	for first := 0; first < n; first += 500 {
+		var batch []eventstore.EventData
+		for i := first; i < min(first+500, n); i++ {
+			batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: "E", Data: []byte(fmt.Sprintf(`{"i":%d}`, i))})
+		}
+		if _, err := store.Append(context.Background(), "patient-"+strconv.Itoa(first%7), eventstore.Any, batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := 0
+	decode := func(page []eventstore.RecordedEvent) ([]string, error) {
+		if len(page)%2 == 0 {
+			time.Sleep(20 * time.Millisecond) // let the next pages overtake this one
+		}
+		out := make([]string, len(page))
+		for i := range page {
+			out[i] = string(page[i].Data)
+		}
+		return out, nil
+	}
+	err = Run(context.Background(), store, Options{Decoders: 3}, decode, func(page []string) {
+		for _, data := range page {
+			if want := fmt.Sprintf(`{"i":%d}`, next); data != want {
+				t.Fatalf("event %d reads %s, want %s", next, data, want)
+			}
+			next++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != n {
+		t.Fatalf("replayed %d events, want %d", next, n)
 	}
 }
