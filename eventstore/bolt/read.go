@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -98,8 +99,6 @@ type pageBuffer struct {
 	chunks [][]byte
 	// strings interns event and content types across reads.
 	strings map[string]string
-	// verdicts remembers which streams the last reads' filter kept.
-	verdicts *streamVerdicts
 }
 
 // streamVerdicts remembers, by stream number, which streams a filter on
@@ -116,19 +115,29 @@ type streamVerdicts struct {
 // maxVerdicts bounds the stream numbers remembered (64 MB).
 const maxVerdicts = 1 << 26
 
-// verdictsFor returns the buffer's verdicts for filter, forgetting those of
-// another filter, or nil when verdicts do not apply: no buffer, no filter,
-// or a filter on event types.
-func (buf *pageBuffer) verdictsFor(filter *eventstore.Filter) *streamVerdicts {
-	if buf == nil || filter == nil || filter.Target != eventstore.FilterStreamName {
-		return nil
+// verdictCache holds the store's verdicts, lent to one recycled read at a
+// time: the pages of a replay are read one after another, so they share
+// them (and keep one small array warm in the processor's caches); a read
+// that finds them lent out does without.
+type verdictCache struct {
+	mu       sync.Mutex
+	verdicts *streamVerdicts
+}
+
+// lend returns the verdicts for filter, forgetting those of another filter,
+// and the function that gives them back; nil when verdicts do not apply (a
+// read that is not recycled, no filter, a filter on event types) or are
+// lent out.
+func (c *verdictCache) lend(recycled bool, filter *eventstore.Filter) (*streamVerdicts, func()) {
+	if !recycled || filter == nil || filter.Target != eventstore.FilterStreamName || !c.mu.TryLock() {
+		return nil, func() {}
 	}
-	v := buf.verdicts
+	v := c.verdicts
 	if v == nil || v.filter.Regex != filter.Regex || !slices.Equal(v.filter.Prefixes, filter.Prefixes) {
 		v = &streamVerdicts{filter: eventstore.Filter{Target: filter.Target, Regex: filter.Regex, Prefixes: slices.Clone(filter.Prefixes)}}
-		buf.verdicts = v
+		c.verdicts = v
 	}
-	return v
+	return v, c.mu.Unlock
 }
 
 // lookup returns whether the stream numbered n is kept, if known.
@@ -172,6 +181,8 @@ func (s *Store) readAll(ctx context.Context, opts eventstore.ReadAllOptions, buf
 	if buf != nil {
 		out = buf.events[:0]
 	}
+	verdicts, giveBack := s.verdicts.lend(buf != nil, opts.Filter)
+	defer giveBack()
 	if opts.Max > 0 && cap(out) == 0 {
 		out = make([]eventstore.RecordedEvent, 0, min(opts.Max, 1<<16))
 	}
@@ -186,7 +197,6 @@ func (s *Store) readAll(ctx context.Context, opts eventstore.ReadAllOptions, buf
 				s.maybeWarm(first, seqFromKey(k))
 			}
 		}
-		verdicts := buf.verdictsFor(opts.Filter)
 		_, err := r.scanAll(ctx, first, opts.Direction, func(seq uint64, rec record) (bool, error) {
 			keep, known := verdicts.lookup(rec.stream)
 			if known && !keep {

@@ -121,6 +121,8 @@ type Store struct {
 	warm  warmer
 	// pageBuffers holds the storage of recycled reads (*pageBuffer).
 	pageBuffers sync.Pool
+	// verdicts remembers which streams recycled reads' filter keeps.
+	verdicts verdictCache
 }
 
 var (
