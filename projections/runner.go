@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -594,14 +592,9 @@ func (r *Runner) catchUp(ctx context.Context) (progressed bool, err error) {
 	// The folded pages' item buffers go back to the decoders: a page's
 	// items are a third of a megabyte, and allocating one per page made
 	// the collector mark the growing models more often.
-	free := make(chan []item, 4*runtime.GOMAXPROCS(0))
+	free := replay.NewRecycler[item]()
 	decode := func(page []eventstore.RecordedEvent) ([]item, error) {
-		var items []item
-		select {
-		case items = <-free:
-		default:
-		}
-		items = slices.Grow(items[:0], len(page))[:len(page)]
+		items := free.Get(len(page))
 		for i := range page {
 			items[i] = r.decode(&page[i])
 		}
@@ -617,10 +610,7 @@ func (r *Runner) catchUp(ctx context.Context) (progressed bool, err error) {
 			progressed = true
 			r.snapshotIfDue(time.Since(r.lastSnapshotAt) >= r.opts.SnapshotInterval)
 		}
-		select {
-		case free <- page:
-		default:
-		}
+		free.Put(page)
 	})
 	return progressed, err
 }

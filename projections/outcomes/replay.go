@@ -26,7 +26,10 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 		return nil, err
 	}
 	fold := NewFold(opts)
-	decode := func(events []eventstore.RecordedEvent) ([]fact, error) { return decodePage(events, fold.loc) }
+	free := replay.NewRecycler[fact]()
+	decode := func(events []eventstore.RecordedEvent) ([]fact, error) {
+		return decodePage(free.Get(len(events)), events, fold.loc)
+	}
 	err := replay.Run(ctx, store, replay.Options{Filter: projections.ClinicalStreams()}, decode, func(facts []fact) {
 		for i := range facts {
 			if facts[i].event == nil {
@@ -35,6 +38,7 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 			}
 			fold.apply(facts[i])
 		}
+		free.Put(facts)
 		if progress != nil {
 			progress(fold.replayed)
 		}
@@ -45,14 +49,14 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 	return fold.Report(), nil
 }
 
-// decodePage makes the facts of the events some figure depends on, with
-// days in zone loc; the rest (referrals, sessions, waitlists, programs) are
-// left zero, for the fold to count.
-func decodePage(events []eventstore.RecordedEvent, loc *time.Location) ([]fact, error) {
-	facts := make([]fact, len(events))
+// decodePage fills facts (one per event) with the facts of the events
+// some figure depends on, with days in zone loc; the rest (referrals,
+// sessions, waitlists, programs) are zero facts, for the fold to count.
+func decodePage(facts []fact, events []eventstore.RecordedEvent, loc *time.Location) ([]fact, error) {
 	for i := range events {
 		e := &events[i]
 		if !folded(e.Type) {
+			facts[i] = fact{}
 			continue
 		}
 		ev, err := domain.DecodeData(e.Type, e.Data, e.Metadata)

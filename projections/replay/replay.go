@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/continuum-care/continuum/eventstore"
@@ -179,4 +180,37 @@ func Run[T any](ctx context.Context, store eventstore.Store, opts Options, decod
 		return fmt.Errorf("replay: %d decoded pages never folded", len(waiting))
 	}
 	return nil
+}
+
+// Recycler keeps the slices of folded pages for the decoders to fill
+// again, so a replay of millions of events does not allocate, clear and
+// collect a slice per page. A fold hands each page's slice back with Put
+// once done with it; a decoder takes one with Get.
+type Recycler[T any] struct {
+	free chan []T
+}
+
+// NewRecycler returns a recycler holding as many slices as a replay has
+// pages in flight.
+func NewRecycler[T any]() *Recycler[T] {
+	return &Recycler[T]{free: make(chan []T, 4*runtime.GOMAXPROCS(0))}
+}
+
+// Get returns a slice of n values: a recycled one, whose values are those
+// of its last page, or a new one.
+func (r *Recycler[T]) Get(n int) []T {
+	var s []T
+	select {
+	case s = <-r.free:
+	default:
+	}
+	return slices.Grow(s[:0], n)[:n]
+}
+
+// Put hands a slice back for a later page; one too many is dropped.
+func (r *Recycler[T]) Put(s []T) {
+	select {
+	case r.free <- s:
+	default:
+	}
 }

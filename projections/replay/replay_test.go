@@ -149,3 +149,26 @@ func TestRunOverARecyclingStore(t *testing.T) {
 		t.Fatalf("replayed %d events, want %d", next, n)
 	}
 }
+
+// TestRecyclerReusesWhatIsPutBack: a slice put back is the storage of the
+// next one got, grown when it is too short; with none put back, Get makes one.
+func TestRecyclerReusesWhatIsPutBack(t *testing.T) {
+	r := NewRecycler[int]()
+	a := r.Get(3)
+	if len(a) != 3 {
+		t.Fatalf("got %d values, want 3", len(a))
+	}
+	a[0] = 7
+	r.Put(a)
+	b := r.Get(2)
+	if len(b) != 2 || &b[0] != &a[0] || b[0] != 7 {
+		t.Errorf("the slice put back was not reused: %v", b)
+	}
+	r.Put(b)
+	if c := r.Get(1000); len(c) != 1000 {
+		t.Errorf("a short recycled slice gave %d values, want 1000", len(c))
+	}
+	if d := r.Get(5); len(d) != 5 {
+		t.Errorf("an empty recycler gave %d values, want 5", len(d))
+	}
+}
