@@ -318,8 +318,8 @@ func (f *Fold) Report() *Report {
 	cohorts := map[string]*accumulator{}
 	programs := map[string]*accumulator{}
 	trends := map[[2]int]*[2]int64{} // (instrument, week) → (scores, sum)
-	for i := range f.people {
-		p := &f.people[i]
+	for n := range f.people {
+		p := &f.people[n]
 		slices.SortStableFunc(p.scores, func(a, b score) int { return cmp.Compare(a.at, b.at) })
 		for i := range p.episodes {
 			ep := &p.episodes[i]
