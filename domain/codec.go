@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -86,31 +87,39 @@ func (e *MalformedEventError) Is(target error) bool { return target == ErrMalfor
 type eventCodec struct {
 	version int
 	decode  func(data []byte) (Event, error)
+	// read is the reader decode wraps, a func([]byte) (E, error) for the
+	// type's E, for DecodeDataAs.
+	read any
+}
+
+// codecOf is the registry entry of the events read returns.
+func codecOf[E Event](version int, read func([]byte) (E, error)) eventCodec {
+	return eventCodec{version: version, decode: eventDecoder(read), read: read}
 }
 
 // registry holds every event type; Encode, Decode and EventTypes all read it.
 var registry = map[string]eventCodec{
-	Referred{}.EventType():           {1, eventDecoder(readReferred)},
-	IntakeCompleted{}.EventType():    {1, eventDecoder(readIntakeCompleted)},
-	Admitted{}.EventType():           {1, eventDecoder(readAdmitted)},
-	MeasureRecorded{}.EventType():    {2, eventDecoder(readMeasureRecorded)},
-	SteppedDown{}.EventType():        {1, eventDecoder(readSteppedDown)},
-	SteppedUp{}.EventType():          {1, eventDecoder(readSteppedUp)},
-	Discharged{}.EventType():         {1, eventDecoder(readDischarged)},
-	Readmitted{}.EventType():         {1, eventDecoder(readReadmitted)},
-	GroupCreated{}.EventType():       {1, eventDecoder(readJSON[GroupCreated])},
-	GroupChanged{}.EventType():       {1, eventDecoder(readJSON[GroupChanged])},
-	MemberJoined{}.EventType():       {1, eventDecoder(readMemberJoined)},
-	MemberWaitlisted{}.EventType():   {1, eventDecoder(readMemberWaitlisted)},
-	WaitlistPromoted{}.EventType():   {1, eventDecoder(readWaitlistPromoted)},
-	WaitlistLeft{}.EventType():       {1, eventDecoder(readWaitlistLeft)},
-	MemberLeft{}.EventType():         {1, eventDecoder(readMemberLeft)},
-	SessionHeld{}.EventType():        {1, eventDecoder(readSessionHeld)},
-	AttendanceRecorded{}.EventType(): {1, eventDecoder(readAttendanceRecorded)},
-	ModuleCompleted{}.EventType():    {1, eventDecoder(readModuleCompleted)},
-	GroupCompleted{}.EventType():     {1, eventDecoder(readGroupCompleted)},
-	ProgramCreated{}.EventType():     {1, eventDecoder(readJSON[ProgramCreated])},
-	ProgramChanged{}.EventType():     {1, eventDecoder(readJSON[ProgramChanged])},
+	Referred{}.EventType():           codecOf(1, readReferred),
+	IntakeCompleted{}.EventType():    codecOf(1, readIntakeCompleted),
+	Admitted{}.EventType():           codecOf(1, readAdmitted),
+	MeasureRecorded{}.EventType():    codecOf(2, readMeasureRecorded),
+	SteppedDown{}.EventType():        codecOf(1, readSteppedDown),
+	SteppedUp{}.EventType():          codecOf(1, readSteppedUp),
+	Discharged{}.EventType():         codecOf(1, readDischarged),
+	Readmitted{}.EventType():         codecOf(1, readReadmitted),
+	GroupCreated{}.EventType():       codecOf(1, readJSON[GroupCreated]),
+	GroupChanged{}.EventType():       codecOf(1, readJSON[GroupChanged]),
+	MemberJoined{}.EventType():       codecOf(1, readMemberJoined),
+	MemberWaitlisted{}.EventType():   codecOf(1, readMemberWaitlisted),
+	WaitlistPromoted{}.EventType():   codecOf(1, readWaitlistPromoted),
+	WaitlistLeft{}.EventType():       codecOf(1, readWaitlistLeft),
+	MemberLeft{}.EventType():         codecOf(1, readMemberLeft),
+	SessionHeld{}.EventType():        codecOf(1, readSessionHeld),
+	AttendanceRecorded{}.EventType(): codecOf(1, readAttendanceRecorded),
+	ModuleCompleted{}.EventType():    codecOf(1, readModuleCompleted),
+	GroupCompleted{}.EventType():     codecOf(1, readGroupCompleted),
+	ProgramCreated{}.EventType():     codecOf(1, readJSON[ProgramCreated]),
+	ProgramChanged{}.EventType():     codecOf(1, readJSON[ProgramChanged]),
 }
 
 // EventTypes lists every event type name, for subscriptions that filter by
@@ -167,22 +176,57 @@ func DecodeData(eventType string, data, metadata []byte) (Event, error) {
 }
 
 func decodeVersion(eventType string, version int, data []byte) (Event, error) {
-	codec, ok := registry[eventType]
-	if !ok {
-		return nil, &UnknownEventTypeError{Type: eventType}
-	}
-	if version != codec.version {
-		upcast, err := upcastData(eventType, version, codec.version, data)
-		if err != nil {
-			return nil, &MalformedEventError{Type: eventType, SchemaVersion: version, Err: err}
-		}
-		data = upcast
+	codec, data, err := current(eventType, version, data)
+	if err != nil {
+		return nil, err
 	}
 	e, err := codec.decode(data)
 	if err != nil {
 		return nil, &MalformedEventError{Type: eventType, SchemaVersion: version, Err: err}
 	}
 	return e, nil
+}
+
+// current returns the codec of eventType and data written with schema
+// version, upcast to the codec's version.
+func current(eventType string, version int, data []byte) (eventCodec, []byte, error) {
+	codec, ok := registry[eventType]
+	if !ok {
+		return codec, nil, &UnknownEventTypeError{Type: eventType}
+	}
+	if version != codec.version {
+		upcast, err := upcastData(eventType, version, codec.version, data)
+		if err != nil {
+			return codec, nil, &MalformedEventError{Type: eventType, SchemaVersion: version, Err: err}
+		}
+		data = upcast
+	}
+	return codec, data, nil
+}
+
+// DecodeDataAs is DecodeData for a caller that wants one type's events by
+// value: it decodes into *into without putting the event in an Event, an
+// allocation a replay of millions of events pays for each. eventType must
+// name events of type E; otherwise it fails with a *MalformedEventError.
+func DecodeDataAs[E Event](eventType string, data, metadata []byte, into *E) error {
+	version, err := peekSchemaVersion(metadata)
+	if err != nil {
+		return &MalformedEventError{Type: eventType, Err: err}
+	}
+	codec, data, err := current(eventType, version, data)
+	if err != nil {
+		return err
+	}
+	read, ok := codec.read.(func([]byte) (E, error))
+	if !ok {
+		return &MalformedEventError{Type: eventType, SchemaVersion: version, Err: fmt.Errorf("not the type asked for (%T)", *into)}
+	}
+	e, err := read(data)
+	if err != nil {
+		return &MalformedEventError{Type: eventType, SchemaVersion: version, Err: err}
+	}
+	*into = e
+	return nil
 }
 
 // readJSON decodes the rare, nested event types (program and group

@@ -254,6 +254,10 @@ func TestUpcastMeasureRecordedV1(t *testing.T) {
 			if err != nil || got != want {
 				t.Errorf("DecodeData: %#v, %v", got, err)
 			}
+			var as MeasureRecorded
+			if err := DecodeDataAs("MeasureRecorded", v1, tt.metadata, &as); err != nil || as != want {
+				t.Errorf("DecodeDataAs: %#v, %v", as, err)
+			}
 		})
 	}
 	t.Run("v2 data is not upcast", func(t *testing.T) {
@@ -493,4 +497,52 @@ func foldsOntoAMember(data []byte, typ reflect.Type) bool {
 		}
 	}
 	return false
+}
+
+// TestDecodeDataAsReadsWhatDecodeDataReads: every canonical event decodes
+// by value as DecodeData decodes it; asked for another type, or given bad
+// data or an unknown type, it fails as DecodeData does, and leaves *into.
+func TestDecodeDataAsReadsWhatDecodeDataReads(t *testing.T) {
+	for _, e := range canonicalEvents() {
+		typ, data, err := Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := EncodeMetadata(MetadataFor(e, "", ""))
+		want, err := DecodeData(typ, data, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Event
+		switch e.(type) {
+		case AttendanceRecorded:
+			var a AttendanceRecorded
+			err, got = DecodeDataAs(typ, data, meta, &a), a
+		case MeasureRecorded:
+			var m MeasureRecorded
+			err, got = DecodeDataAs(typ, data, meta, &m), m
+		case GroupCreated:
+			var g GroupCreated
+			err, got = DecodeDataAs(typ, data, meta, &g), g
+		default:
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %#v, %v; want %#v", typ, got, err, want)
+		}
+	}
+	_, data, err := Encode(MeasureRecorded{Patient: alice, Instrument: PHQ9, Score: 11, OccurredAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := AttendanceRecorded{Group: "kept"}
+	if err := DecodeDataAs("MeasureRecorded", data, nil, &kept); !errors.Is(err, ErrMalformedEvent) || kept.Group != "kept" {
+		t.Errorf("a measure read as attendance: %v, %#v", err, kept)
+	}
+	if err := DecodeDataAs("AttendanceRecorded", []byte(`{"group":`), nil, &kept); !errors.Is(err, ErrMalformedEvent) || kept.Group != "kept" {
+		t.Errorf("truncated data: %v, %#v", err, kept)
+	}
+	if err := DecodeDataAs("Nonexistent", data, nil, &kept); !errors.Is(err, ErrUnknownEventType) {
+		t.Errorf("an unknown type: %v", err)
+	}
 }

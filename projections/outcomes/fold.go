@@ -266,6 +266,8 @@ func (f *Fold) Apply(e domain.Event, estimated bool) {
 // beforehand: a replay makes facts on all cores, and the fold, which
 // takes them one at a time in log order, only looks things up.
 type fact struct {
+	kind factKind
+	// event is the event of a factEvent.
 	event     domain.Event
 	estimated bool
 	// at is the clinical time in Unix nanoseconds, day its day.
@@ -273,24 +275,69 @@ type fact struct {
 	day day
 	// patient is the key of the event's patient (see patientKey).
 	patient uuid.UUID
+	// group, session and status are a factAttendance's mark.
+	group   domain.GroupID
+	session domain.SessionID
+	status  domain.AttendanceStatus
+	// instrument and score are a factMeasure's.
+	instrument domain.Instrument
+	score      int16
 }
+
+// factKind says where a fact keeps its event.
+type factKind uint8
+
+const (
+	// factCounted is an event the fold only counts.
+	factCounted factKind = iota
+	// factEvent keeps the event in fact.event.
+	factEvent
+	// factAttendance and factMeasure keep an AttendanceRecorded or a
+	// MeasureRecorded in the fact's own fields: most of a history, which a
+	// replay decodes by value (domain.DecodeDataAs) rather than as an Event.
+	factAttendance
+	factMeasure
+)
 
 // newFact makes the fact of a folded event; days are in zone loc.
 func newFact(e domain.Event, estimated bool, loc *time.Location) fact {
-	at := e.When()
-	x := fact{event: e, estimated: estimated, at: at.UnixNano(), day: clinicalDay(at, loc)}
+	switch e := e.(type) {
+	case domain.AttendanceRecorded:
+		return attendanceFact(e, loc)
+	case domain.MeasureRecorded:
+		return measureFact(e, loc)
+	}
+	x := timed(e.When(), loc)
+	x.kind, x.event, x.estimated = factEvent, e, estimated
 	if id, ok := patientOf(e); ok {
 		x.patient = patientKey(id)
 	}
 	return x
 }
 
+// attendanceFact is the fact of an attendance mark.
+func attendanceFact(e domain.AttendanceRecorded, loc *time.Location) fact {
+	x := timed(e.OccurredAt, loc)
+	x.kind, x.patient, x.group, x.session, x.status = factAttendance, patientKey(e.Patient), e.Group, e.Session, e.Status
+	return x
+}
+
+// measureFact is the fact of a measure.
+func measureFact(e domain.MeasureRecorded, loc *time.Location) fact {
+	x := timed(e.OccurredAt, loc)
+	x.kind, x.patient, x.instrument, x.score = factMeasure, patientKey(e.Patient), e.Instrument, int16(e.Score)
+	return x
+}
+
+// timed is a fact with only its clinical time and day, in zone loc.
+func timed(at time.Time, loc *time.Location) fact {
+	return fact{at: at.UnixNano(), day: clinicalDay(at, loc)}
+}
+
 // patientOf is the patient a folded event is about, if any.
 func patientOf(e domain.Event) (domain.PatientID, bool) {
 	switch e := e.(type) {
 	case domain.IntakeCompleted:
-		return e.Patient, true
-	case domain.MeasureRecorded:
 		return e.Patient, true
 	case domain.Admitted:
 		return e.Patient, true
@@ -311,8 +358,6 @@ func patientOf(e domain.Event) (domain.PatientID, bool) {
 	case domain.GroupCompleted:
 		return e.Patient, true
 	case domain.ModuleCompleted:
-		return e.Patient, true
-	case domain.AttendanceRecorded:
 		return e.Patient, true
 	}
 	return "", false
@@ -342,6 +387,15 @@ func (f *Fold) apply(x fact) {
 	if !f.hasLatest || x.at > f.latest {
 		f.latest, f.hasLatest = x.at, true
 	}
+	switch x.kind {
+	case factAttendance:
+		f.attend(x)
+		return
+	case factMeasure:
+		p := f.person(x.patient)
+		p.scores = append(p.scores, score{at: x.at, day: x.day, instrument: x.instrument, value: x.score})
+		return
+	}
 	switch e := x.event.(type) {
 	case domain.IntakeCompleted:
 		p := f.person(x.patient)
@@ -350,9 +404,6 @@ func (f *Fold) apply(x fact) {
 				score{at: x.at, day: x.day, instrument: domain.PHQ9, value: int16(e.PHQ9)},
 				score{at: x.at, day: x.day, instrument: domain.GAD7, value: int16(e.GAD7)})
 		}
-	case domain.MeasureRecorded:
-		p := f.person(x.patient)
-		p.scores = append(p.scores, score{at: x.at, day: x.day, instrument: e.Instrument, value: int16(e.Score)})
 	case domain.Admitted:
 		f.startEpisode(x, e.Program, e.Level, e.SourceSetting)
 	case domain.Readmitted:
@@ -377,8 +428,6 @@ func (f *Fold) apply(x fact) {
 		f.unseat(x, e.Group, true)
 	case domain.ModuleCompleted:
 		f.completeModule(x, e)
-	case domain.AttendanceRecorded:
-		f.attend(x, e)
 	}
 }
 
@@ -507,13 +556,13 @@ func (f *Fold) completeModule(x fact, e domain.ModuleCompleted) {
 	}
 }
 
-func (f *Fold) attend(x fact, e domain.AttendanceRecorded) {
+func (f *Fold) attend(x fact) {
 	if !f.inWindow(x.day) {
 		return
 	}
-	g, p := f.group(e.Group), f.pseudonym(x.patient)
+	g, p := f.group(x.group), f.pseudonym(x.patient)
 	counts := &f.attendance[p-1]
-	marks := &g.marks[g.session(e.Session)]
+	marks := &g.marks[g.session(x.session)]
 	i := -1
 	for j := range *marks {
 		if (*marks)[j].person == p {
@@ -528,9 +577,9 @@ func (f *Fold) attend(x fact, e domain.AttendanceRecorded) {
 		i = len(*marks)
 		*marks = append(*marks, mark{person: p})
 	}
-	(*marks)[i].status = e.Status
-	g.counts.add(e.Status, 1)
-	counts.add(e.Status, 1)
+	(*marks)[i].status = x.status
+	g.counts.add(x.status, 1)
+	counts.add(x.status, 1)
 }
 
 // session numbers a session of the group on first sight.

@@ -32,7 +32,7 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 	}
 	err := replay.Run(ctx, store, replay.Options{Filter: projections.ClinicalStreams()}, decode, func(facts []fact) {
 		for i := range facts {
-			if facts[i].event == nil {
+			if facts[i].kind == factCounted {
 				fold.Count()
 				continue
 			}
@@ -55,18 +55,36 @@ func Replay(ctx context.Context, store eventstore.Store, opts Options, progress 
 func decodePage(facts []fact, events []eventstore.RecordedEvent, loc *time.Location) ([]fact, error) {
 	for i := range events {
 		e := &events[i]
-		if !folded(e.Type) {
+		var err error
+		switch {
+		case !folded(e.Type):
 			facts[i] = fact{}
-			continue
+		case e.Type == attendanceType:
+			var a domain.AttendanceRecorded
+			err = domain.DecodeDataAs(e.Type, e.Data, e.Metadata, &a)
+			facts[i] = attendanceFact(a, loc)
+		case e.Type == measureType:
+			var m domain.MeasureRecorded
+			err = domain.DecodeDataAs(e.Type, e.Data, e.Metadata, &m)
+			facts[i] = measureFact(m, loc)
+		default:
+			var ev domain.Event
+			if ev, err = domain.DecodeData(e.Type, e.Data, e.Metadata); err == nil {
+				facts[i] = newFact(ev, startsEpisode(e.Type) && bytes.Contains(e.Metadata, estimatedMarker), loc)
+			}
 		}
-		ev, err := domain.DecodeData(e.Type, e.Data, e.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("decoding the event at %s: %w", e.Position, err)
 		}
-		facts[i] = newFact(ev, startsEpisode(e.Type) && bytes.Contains(e.Metadata, estimatedMarker), loc)
 	}
 	return facts, nil
 }
+
+// The types decoded by value: attendance and measures are most of a history.
+var (
+	attendanceType = domain.AttendanceRecorded{}.EventType()
+	measureType    = domain.MeasureRecorded{}.EventType()
+)
 
 // startsEpisode reports whether events of a type open an episode, the only
 // ones whose estimated dates the report counts.
