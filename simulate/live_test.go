@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,10 +69,20 @@ func TestLiveKeepsTheHistoryMoving(t *testing.T) {
 	go func() { done <- Live(ctx, svc, keys, quickPace()) }()
 	waitForEvents(t, ctx, store, history+100)
 
-	// A clinician discharges someone the simulator is looking after.
-	if _, err := svc.Patient(ctx, commands.Meta{IdempotencyKey: "clinician-discharge"},
-		domain.Discharge{Patient: clinicians, Reason: domain.DischargeTransferred}); err != nil {
-		t.Fatal(err)
+	// A clinician discharges someone the simulator is looking after. The
+	// simulator may have discharged the person meanwhile; then the
+	// clinician takes someone still in its care.
+	for attempt := 1; ; attempt++ {
+		_, err := svc.Patient(ctx, commands.Meta{IdempotencyKey: fmt.Sprintf("clinician-discharge-%d", attempt)},
+			domain.Discharge{Patient: clinicians, Reason: domain.DischargeTransferred})
+		var refused *domain.PatientStateError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &refused) || refused.Rule != domain.CodePatientDischarged || attempt == 10 {
+			t.Fatal(err)
+		}
+		clinicians = inCareOutpatient(t, svc, decodeLog(t, readLog(t, store)))
 	}
 	marked := len(readLog(t, store))
 	waitForEvents(t, ctx, store, marked+400)
