@@ -172,7 +172,7 @@ func Plan(row Row, lastYear int) (Episode, error) {
 // store's stream index instead of all over it: imports of a million rows
 // ran 1.7 times as fast (BENCHMARKS.md).
 func PatientID(year int, caseID int64) domain.PatientID {
-	id := uuid.NewSHA1(patientNamespace, []byte(episodeKey(year, caseID)))
+	id := episodeUUID(year, caseID)
 	bits := [2]uint64{uint64(uint16(year))<<48 | uint64(caseID)>>16, uint64(caseID) << 48}
 	at := 0 // the next bit of the UUID
 	for i := range 80 {
@@ -199,7 +199,12 @@ func PatientID(year int, caseID int64) domain.PatientID {
 // layout gave the episode (a plain name-based UUID): Import looks for it so
 // that a file imported by such a build is not imported a second time.
 func legacyPatientID(year int, caseID int64) domain.PatientID {
-	return domain.PatientID(uuid.NewSHA1(patientNamespace, []byte(episodeKey(year, caseID))).String())
+	return domain.PatientID(episodeUUID(year, caseID).String())
+}
+
+// episodeUUID is the name-based UUID of an episode's DISYR and CASEID.
+func episodeUUID(year int, caseID int64) uuid.UUID {
+	return uuid.NewSHA1(patientNamespace, []byte(episodeKey(year, caseID)))
 }
 
 func episodeKey(year int, caseID int64) string {

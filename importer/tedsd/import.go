@@ -233,6 +233,26 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 		// round trip away) are appended by a goroutine each. Every row in
 		// flight, chunked or not, holds a place in inFlight.
 		inFlight := make(chan struct{}, workers)
+		// appendAlone appends one row outside any chunk: under its legacy
+		// ID when one was found (looking first if looked is false), else
+		// the batch prepared for it.
+		appendAlone := func(e Episode, b *commands.OpeningBatch, legacy, looked bool) {
+			defer wg.Done()
+			defer func() { <-inFlight }()
+			var err error
+			if !looked {
+				legacy, err = findLegacy(&e)
+			}
+			var res commands.Result
+			switch {
+			case err != nil:
+			case legacy:
+				res, err = cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
+			default:
+				res, err = o.AppendOpening(ctx, b)
+			}
+			settle(e.Line, res, err)
+		}
 		for range runtime.GOMAXPROCS(0) {
 			wg.Add(1)
 			go func() {
@@ -304,23 +324,7 @@ func Import(ctx context.Context, cmd Commander, in io.Reader, opts Options) (Sum
 						continue
 					}
 					wg.Add(1)
-					go func(e Episode, b *commands.OpeningBatch, legacy bool) {
-						defer wg.Done()
-						var err error
-						if !lookHere {
-							legacy, err = findLegacy(&e)
-						}
-						var res commands.Result
-						switch {
-						case err != nil:
-						case legacy:
-							res, err = cmd.PatientBatch(ctx, episodeMeta(e), e.commands())
-						default:
-							res, err = o.AppendOpening(ctx, b)
-						}
-						settle(e.Line, res, err)
-						<-inFlight
-					}(e, b, legacy)
+					go appendAlone(e, b, legacy, lookHere)
 				}
 			}()
 		}
